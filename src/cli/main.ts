@@ -1,13 +1,25 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { registerDecrypt } from './commands/decrypt.ts';
+import { registerDemo } from './commands/demo.ts';
+import { registerDev } from './commands/dev.ts';
+import { registerEmulator } from './commands/emulator.ts';
+import { registerKeys } from './commands/keys.ts';
+import { registerMigrate } from './commands/migrate.ts';
+import { registerServe } from './commands/serve.ts';
 
 /** Builds the CLI; each command lives in its own file under ./commands. */
 export function buildCli(): Command {
   const program = new Command('weapp-auth')
     .description('Login and user-authorization backend for WeChat Mini Programs')
     .showHelpAfterError();
+  registerDev(program);
+  registerServe(program);
+  registerDemo(program);
+  registerMigrate(program);
+  registerKeys(program);
   registerDecrypt(program);
+  registerEmulator(program);
   return program;
 }
 

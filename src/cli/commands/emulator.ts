@@ -1,0 +1,92 @@
+import { type Command, InvalidArgumentError } from 'commander';
+import pino from 'pino';
+import { parseAppSpec, parseAppSpecs } from '../../emulator/app-specs.ts';
+import { type EmulatorAppConfig, type SessionKeyRotation, startEmulator } from '../../emulator/index.ts';
+
+interface EmulatorFlags {
+  port: string;
+  host: string;
+  app: EmulatorAppConfig[];
+  seed?: string;
+  rotation: SessionKeyRotation;
+  autoCreateApps?: boolean;
+  quiet?: boolean;
+}
+
+const ROTATIONS = ['always', 'never', 'sometimes'];
+
+export function registerEmulator(program: Command): void {
+  program
+    .command('emulator')
+    .description("run the WeChat API emulator: WeChat's login APIs at their own paths, the phone under /__emulator")
+    .option('--port <port>', 'port to listen on (0: any free port)', process.env.EMULATOR_PORT ?? '9300')
+    .option('--host <host>', 'address to bind', process.env.EMULATOR_HOST ?? '127.0.0.1')
+    .option(
+      '--app <appid:secret[:openPlatform]>',
+      'register an app (repeatable); apps sharing openPlatform share unionids. Also EMULATOR_APPS="a:s,b:s"',
+      (spec: string, apps: EmulatorAppConfig[]) => {
+        try {
+          return [...apps, parseAppSpec(spec)];
+        } catch (err) {
+          throw new InvalidArgumentError((err as Error).message);
+        }
+      },
+      [],
+    )
+    .option(
+      '--seed <seed>',
+      'same seed, same openids, unionids and profiles (default: random)',
+      process.env.EMULATOR_SEED,
+    )
+    .option('--rotation <policy>', 'session_key rotation on wx.login: always, never or sometimes', 'always')
+    .option('--auto-create-apps', 'create unknown appids on first use instead of answering 40013')
+    .option('--quiet', 'do not log each WeChat call')
+    .action(async (flags: EmulatorFlags) => {
+      process.exitCode = await runEmulator(flags, (line) => process.stdout.write(`${line}\n`));
+    });
+}
+
+/** Starts the emulator until SIGINT/SIGTERM; returns the exit code. */
+export async function runEmulator(flags: EmulatorFlags, out: (line: string) => void): Promise<number> {
+  const port = Number(flags.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    out('error: --port must be a port number (0-65535)');
+    return 1;
+  }
+  if (!ROTATIONS.includes(flags.rotation)) {
+    out(`error: --rotation must be one of ${ROTATIONS.join(', ')}`);
+    return 1;
+  }
+  let apps: EmulatorAppConfig[];
+  try {
+    apps = [...parseAppSpecs(process.env.EMULATOR_APPS), ...flags.app];
+  } catch (err) {
+    out(`error: EMULATOR_APPS: ${(err as Error).message}`);
+    return 1;
+  }
+  // With no app configured the emulator would refuse everything: let apps appear on first use.
+  const autoCreateApps = flags.autoCreateApps === true || apps.length === 0;
+  const emulator = await startEmulator({
+    host: flags.host,
+    port,
+    apps,
+    autoCreateApps,
+    sessionKeyRotation: flags.rotation,
+    ...(flags.seed !== undefined && { seed: flags.seed }),
+    ...(!flags.quiet && { logger: pino({ base: null }) }),
+  });
+  const { seed } = emulator.control.info();
+  out(`WeChat API emulator listening on ${emulator.url}`);
+  out(`  point your WeChat client at ${emulator.url} instead of https://api.weixin.qq.com`);
+  out(
+    `  control API: ${emulator.url}/__emulator (apps: ${apps.map((a) => a.appid).join(', ') || 'created on first use'})`,
+  );
+  out(`  seed: ${seed} (pass --seed ${seed} to get the same openids again)`);
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await emulator.close();
+  return 0;
+}

@@ -1,0 +1,16 @@
+import { existsSync } from 'node:fs';
+import { type Config, type ConfigDefaults, ConfigError, loadConfig } from '../config/config.ts';
+
+/** Reads `.env` when present (real environment variables win), then validates the configuration. */
+export function configFromEnvironment(defaults: ConfigDefaults = {}): Readonly<Config> {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  try {
+    return loadConfig(process.env, defaults);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}

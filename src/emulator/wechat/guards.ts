@@ -1,0 +1,46 @@
+import type { AppRecord } from '../directory.ts';
+import { WxError } from '../errcodes.ts';
+import type { TokenRecord } from '../tokens.ts';
+import type { WxCall } from './route.ts';
+
+/** The access token every access-token API starts with: missing 41001, then TokenBook.check's order. */
+export function requireAccessToken(call: WxCall): TokenRecord {
+  const token = call.query('access_token');
+  if (token === undefined) throw new WxError(41001);
+  const record = call.state.tokens.check(token, call.now());
+  call.appid = record.appid;
+  return record;
+}
+
+/** The app an access token belongs to, valid or not: only to attribute the call. */
+export function appOfToken(call: WxCall): string | undefined {
+  const token = call.query('access_token');
+  return token === undefined ? undefined : call.state.tokens.find(token)?.appid;
+}
+
+/** A required string parameter. */
+export function required(value: string | undefined, errcode: number): string {
+  if (value === undefined) throw new WxError(errcode);
+  return value;
+}
+
+/** The token endpoints answer 40164 to an address outside the app's whitelist, when it has one. */
+export function checkIpWhitelist(call: WxCall, app: AppRecord): void {
+  if (!app.ipWhitelist) return;
+  const v4 = call.ip.replace(/^::ffff:/, '');
+  if (app.ipWhitelist.includes(call.ip) || app.ipWhitelist.includes(v4)) return;
+  throw new WxError(40164, `invalid ip ${v4} ipv6 ::ffff:${v4}, not in whitelist`);
+}
+
+/** appid + secret of the token endpoints, checked in WeChat's order once both are present. */
+export function authenticateApp(call: WxCall, appid: string, secret: string): AppRecord {
+  const app = call.state.serverApp(appid, secret);
+  checkIpWhitelist(call, app);
+  if (app.secret !== secret) throw new WxError(40125);
+  return app;
+}
+
+/** Counts a call against an app's quota, answering `errcode` once it is spent. */
+export function takeQuota(call: WxCall, key: string, window: 'minute' | 'day', limit: number, errcode: number): void {
+  if (!call.state.quotas.take(key, window, limit, call.now())) throw new WxError(errcode);
+}

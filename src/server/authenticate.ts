@@ -1,0 +1,37 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { type AccessTokenClaims, AccessTokenError } from '../tokens/index.ts';
+import type { ServerContext } from './context.ts';
+import { ApiError } from './errors.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by `requireUser` on routes that need a logged-in user. */
+    auth?: AccessTokenClaims;
+  }
+}
+
+const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
+
+/** A preHandler for routes that need a user: verifies the bearer token and that its session is live. */
+export function requireUser(ctx: ServerContext) {
+  return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+    const header = request.headers.authorization;
+    if (!header) throw new ApiError('UNAUTHORIZED');
+    const token = BEARER.exec(header)?.[1];
+    if (!token) throw new ApiError('TOKEN_INVALID', 'The Authorization header must be "Bearer <access token>".');
+    try {
+      request.auth = await ctx.tokens.verify(token);
+    } catch (err) {
+      if (err instanceof AccessTokenError) {
+        throw new ApiError(err.code, err.message);
+      }
+      throw err;
+    }
+  };
+}
+
+/** The verified claims of the current request (only inside routes guarded by requireUser). */
+export function authOf(request: FastifyRequest): AccessTokenClaims {
+  if (!request.auth) throw new TypeError('authOf() used on a route without requireUser');
+  return request.auth;
+}

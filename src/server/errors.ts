@@ -1,0 +1,79 @@
+/**
+ * Every error code the HTTP API can answer, with its status and a default message a developer can
+ * act on. One catalogue, so the README's error table can be tested against it.
+ */
+export const API_ERRORS = {
+  INVALID_REQUEST: { status: 400, message: 'The request does not match the route schema.' },
+  INVALID_JSON: { status: 400, message: 'The body is not valid JSON.' },
+  UNKNOWN_APP: { status: 400, message: 'This appid is not configured on the server (WEAPP_APPS).' },
+  INVALID_CODE: {
+    status: 400,
+    message:
+      'WeChat rejected the login code (invalid, expired after 5 minutes, or from another appid). Call wx.login again.',
+  },
+  CODE_USED: { status: 409, message: 'This login code was already used; a code works once. Call wx.login again.' },
+  CODE_BLOCKED: { status: 403, message: 'WeChat blocked this login: the user is marked high-risk.' },
+  INVALID_IV: { status: 400, message: 'iv is not the base64 of 16 bytes.' },
+  MALFORMED_CIPHERTEXT: { status: 400, message: 'encryptedData is not valid base64 of whole AES blocks.' },
+  DECRYPT_FAILED: { status: 400, message: 'encryptedData does not decrypt with the session_key.' },
+  INVALID_PLAINTEXT: { status: 400, message: 'The decrypted data is not an open-data object.' },
+  WATERMARK_MISMATCH: { status: 400, message: 'The data was produced for another mini program.' },
+  DATA_EXPIRED: { status: 400, message: 'The data is too old; collect it again.' },
+  SIGNATURE_MISMATCH: { status: 400, message: 'signature does not match sha1(rawData + session_key).' },
+  SESSION_KEY_STALE: {
+    status: 400,
+    message:
+      'No session_key this server holds decrypts the data: it was produced before the latest wx.login. ' +
+      'Log in again (wx.login → /v1/login), then collect the data again without calling wx.login in between.',
+  },
+  UNAUTHORIZED: { status: 401, message: 'Send the access token as "Authorization: Bearer <token>".' },
+  TOKEN_INVALID: { status: 401, message: 'The access token is malformed or not signed by this server.' },
+  TOKEN_EXPIRED: { status: 401, message: 'The access token expired; call /v1/token/refresh.' },
+  SESSION_REVOKED: { status: 401, message: 'This session was ended (logout or token reuse); log in again.' },
+  REFRESH_TOKEN_INVALID: { status: 401, message: 'The refresh token is unknown or expired; log in again.' },
+  REFRESH_TOKEN_REUSED: {
+    status: 401,
+    message: 'This refresh token was already used; the session was ended to protect the account. Log in again.',
+  },
+  UNIONID_CONFLICT: {
+    status: 409,
+    message: 'This WeChat account is linked to another user; an operator must resolve it.',
+  },
+  NOT_FOUND: { status: 404, message: 'No such route.' },
+  METHOD_NOT_ALLOWED: { status: 405, message: 'This route does not accept this method.' },
+  BODY_TOO_LARGE: { status: 413, message: 'The request body is larger than this route accepts.' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Send the body as application/json.' },
+  RATE_LIMITED: { status: 429, message: 'Too many requests from this client; retry later.' },
+  WECHAT_RATE_LIMITED: { status: 429, message: 'WeChat rate-limited this call; retry in a minute.' },
+  WECHAT_UNAVAILABLE: { status: 503, message: 'WeChat is busy or unreachable; retry shortly.' },
+  WECHAT_CONFIG_ERROR: {
+    status: 502,
+    message: 'WeChat refused the server credentials (appid, secret or IP whitelist); the operator must fix them.',
+  },
+  WECHAT_ERROR: { status: 502, message: 'WeChat answered with an unexpected error.' },
+  INTERNAL: { status: 500, message: 'Internal error; it has been logged.' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ApiErrorCode = keyof typeof API_ERRORS;
+
+/** An error we answer with on purpose: `expose` is true, so its message reaches the client. */
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  readonly code: ApiErrorCode;
+  readonly status: number;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ApiErrorCode, message?: string, details?: Record<string, unknown>) {
+    super(message ?? API_ERRORS[code].message);
+    this.code = code;
+    this.status = API_ERRORS[code].status;
+    this.details = details;
+  }
+}
+
+/** The one JSON shape of every error answer. */
+export interface ErrorBody {
+  code: ApiErrorCode;
+  message: string;
+  details?: Record<string, unknown>;
+}

@@ -1,0 +1,121 @@
+import { createHash } from 'node:crypto';
+import type { AppCredentials } from '../../config/config.ts';
+import {
+  type Identity,
+  isStoreError,
+  type LoginResult,
+  type Store,
+  type User,
+  updateUserProfile,
+  upsertIdentityOnLogin,
+} from '../../store/index.ts';
+import type { ClientMeta, IssuedTokens, TokenService } from '../../tokens/index.ts';
+import type { Code2SessionResult, WeChatClient } from '../../wechat/client/index.ts';
+import type { OpenData } from '../../wechat/crypto/index.ts';
+import { ApiError } from '../errors.ts';
+import type { Metrics } from '../metrics.ts';
+import { fromWeChatError } from '../wechat-errors.ts';
+import { decryptWithStoredKeys, type OpenDataInput, profileFromOpenData } from './open-data.ts';
+
+/** Runs `fn` once for concurrent callers with the same key; they all get its outcome. */
+export type Coalesce = <T>(key: string, fn: () => Promise<T>) => Promise<T>;
+
+export interface LoginDeps {
+  store: Store;
+  wechat: WeChatClient;
+  tokens: TokenService;
+  metrics: Metrics;
+  coalesce: Coalesce;
+  openDataMaxAgeSeconds: number;
+  now: () => number;
+}
+
+export interface LoginInput {
+  app: AppCredentials;
+  code: string;
+  /** getUserInfo / getUserProfile data to store as the profile in the same call. */
+  profile?: OpenDataInput | undefined;
+  meta: ClientMeta;
+}
+
+export interface LoginOutcome {
+  tokens: IssuedTokens;
+  user: User;
+  identity: Identity;
+  isNewUser: boolean;
+  /** The decrypted profile data, when the login carried some. */
+  openData: OpenData | undefined;
+}
+
+/** Flow 1: code → WeChat → identity and user → (profile) → our tokens. */
+export async function login(deps: LoginDeps, input: LoginInput): Promise<LoginOutcome> {
+  try {
+    const session = await exchangeCode(deps, input.app, input.code);
+    const linked = await upsertIdentity(deps, input.app.appid, session);
+    const { user, openData } = await applyProfile(deps, linked, input.profile);
+    const tokens = await deps.tokens.issue({
+      userId: user.id,
+      appid: input.app.appid,
+      openid: linked.identity.openid,
+      ...input.meta,
+    });
+    deps.metrics.logins.inc({ outcome: linked.isNewUser ? 'new_user' : 'ok' });
+    return { tokens, user, identity: linked.identity, isNewUser: linked.isNewUser, openData };
+  } catch (err) {
+    deps.metrics.logins.inc({ outcome: (err as { code?: string }).code ?? 'INTERNAL' });
+    throw err;
+  }
+}
+
+/**
+ * A login code works once, so two concurrent requests carrying the same code (a double tap, a
+ * retried request) share one exchange instead of the second failing with "code been used".
+ */
+export async function exchangeCode(deps: LoginDeps, app: AppCredentials, code: string): Promise<Code2SessionResult> {
+  const key = `code2session:${app.appid}:${createHash('sha256').update(code).digest('hex')}`;
+  try {
+    return await deps.coalesce(key, () => deps.wechat.code2Session({ appid: app.appid, secret: app.secret, code }));
+  } catch (err) {
+    throw fromWeChatError(err) ?? err;
+  }
+}
+
+export async function upsertIdentity(
+  deps: LoginDeps,
+  appid: string,
+  session: Code2SessionResult,
+): Promise<LoginResult> {
+  try {
+    return await upsertIdentityOnLogin(
+      deps.store,
+      { appid, openid: session.openid, unionid: session.unionid, sessionKey: session.sessionKey },
+      deps.now(),
+    );
+  } catch (err) {
+    if (isStoreError(err) && err.code === 'UNIONID_CONFLICT') {
+      throw new ApiError('UNIONID_CONFLICT', undefined, { appid });
+    }
+    throw err;
+  }
+}
+
+async function applyProfile(
+  deps: LoginDeps,
+  linked: LoginResult,
+  profile: OpenDataInput | undefined,
+): Promise<{ user: User; openData: OpenData | undefined }> {
+  if (!profile) return { user: linked.user, openData: undefined };
+  const openData = decryptWithStoredKeys(deps.store, linked.identity, profile, {
+    maxAgeSeconds: deps.openDataMaxAgeSeconds,
+    metrics: deps.metrics,
+    now: deps.now(),
+  });
+  return { user: await saveProfile(deps, linked.user, openData), openData };
+}
+
+/** Stores what the open data says about the user, unless it is all anonymous placeholders. */
+export async function saveProfile(deps: Pick<LoginDeps, 'store' | 'now'>, user: User, data: OpenData): Promise<User> {
+  const patch = profileFromOpenData(data);
+  if (Object.keys(patch).length === 0) return user;
+  return (await updateUserProfile(deps.store.db, user.id, patch, deps.now())) ?? user;
+}

@@ -1,0 +1,50 @@
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+
+/** The Prometheus metrics the server exports at /metrics; one registry per server instance. */
+export interface Metrics {
+  registry: Registry;
+  logins: Counter<'outcome'>;
+  wechatCalls: Counter<'api' | 'errcode'>;
+  wechatLatency: Histogram<'api'>;
+  decryptFailures: Counter<'reason'>;
+  httpRequests: Counter<'route' | 'method' | 'status'>;
+}
+
+export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'weapp_auth_' });
+  return {
+    registry,
+    logins: new Counter({
+      name: 'weapp_auth_logins_total',
+      help: 'Logins by outcome (ok, new_user, or the error code)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    wechatCalls: new Counter({
+      name: 'weapp_auth_wechat_calls_total',
+      help: 'Calls to the WeChat API by api and errcode (0 for success, "transport" for network failures)',
+      labelNames: ['api', 'errcode'],
+      registers: [registry],
+    }),
+    wechatLatency: new Histogram({
+      name: 'weapp_auth_wechat_call_duration_seconds',
+      help: 'Latency of calls to the WeChat API',
+      labelNames: ['api'],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    decryptFailures: new Counter({
+      name: 'weapp_auth_decrypt_failures_total',
+      help: 'Open-data decryption failures by reason (the crypto error code)',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    httpRequests: new Counter({
+      name: 'weapp_auth_http_requests_total',
+      help: 'HTTP requests by route, method and status',
+      labelNames: ['route', 'method', 'status'],
+      registers: [registry],
+    }),
+  };
+}

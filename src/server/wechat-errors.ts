@@ -1,0 +1,35 @@
+import { isWeChatApiError, isWeChatTransportError } from '../wechat/client/index.ts';
+import { ApiError } from './errors.ts';
+
+/**
+ * Maps a failed WeChat call to our API error. The client already retried what was safe to retry,
+ * so "busy" here means WeChat stayed busy. Returns undefined for anything that is not a WeChat failure.
+ */
+export function fromWeChatError(err: unknown): ApiError | undefined {
+  if (isWeChatTransportError(err)) {
+    return new ApiError('WECHAT_UNAVAILABLE', `WeChat did not answer ${err.api} (${err.kind}); retry shortly.`);
+  }
+  if (!isWeChatApiError(err)) return undefined;
+  const details = { errcode: err.errcode, ...(err.rid && { rid: err.rid }) };
+  switch (err.category) {
+    case 'invalid_code':
+      return err.errcode === 40163
+        ? new ApiError('CODE_USED', undefined, details)
+        : new ApiError('INVALID_CODE', undefined, details);
+    case 'code_blocked':
+      return new ApiError('CODE_BLOCKED', undefined, details);
+    case 'rate_limited':
+    case 'quota_exceeded':
+      return new ApiError('WECHAT_RATE_LIMITED', `WeChat limited ${err.api}: ${err.meaning}.`, details);
+    case 'busy':
+      return new ApiError('WECHAT_UNAVAILABLE', undefined, details);
+    case 'credentials_invalid':
+    case 'ip_not_allowed':
+    case 'permission_denied':
+      return new ApiError('WECHAT_CONFIG_ERROR', `${err.api}: ${err.meaning}. ${ApiErrorHint}`, details);
+    default:
+      return new ApiError('WECHAT_ERROR', `WeChat ${err.api} failed: ${err.meaning}.`, details);
+  }
+}
+
+const ApiErrorHint = 'Check WEAPP_APPS and the IP whitelist in the mini program admin console.';

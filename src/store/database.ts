@@ -1,0 +1,45 @@
+import { Kysely, sql } from 'kysely';
+import { DEFAULT_DATABASE_URL, parseDatabaseUrl } from './database-url.ts';
+import { type ConnectOptions, type DialectName, dialects } from './dialects.ts';
+import type { Database } from './tables.ts';
+
+export interface OpenDatabaseOptions extends ConnectOptions {
+  /** `postgres://…`, `sqlite:<path>`, a file path or `:memory:`; default {@link DEFAULT_DATABASE_URL}. */
+  url?: string | undefined;
+}
+
+/** A connection to the database, before any secret is involved: what `migrate` needs. */
+export interface StoreDatabase {
+  readonly db: Kysely<Database>;
+  readonly dialect: DialectName;
+  /** The PostgreSQL schema holding the tables, when one was given. */
+  readonly schema: string | undefined;
+  /** Resolves when the database answers a query (readiness probes). */
+  ping(): Promise<void>;
+  /** Closes the connection or pool; later calls do nothing. */
+  close(): Promise<void>;
+}
+
+/**
+ * Connects and checks the connection with one query, so a wrong URL or a down server fails here
+ * at start rather than on the first login.
+ */
+export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<StoreDatabase> {
+  const target = parseDatabaseUrl(options.url ?? DEFAULT_DATABASE_URL);
+  const db = new Kysely<Database>({ dialect: dialects[target.dialect].connect(target, options) });
+  const ping = async () => {
+    await sql`select 1`.execute(db);
+  };
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= db.destroy();
+    return closing;
+  };
+  try {
+    await ping();
+  } catch (err) {
+    await close().catch(() => {});
+    throw err;
+  }
+  return Object.freeze({ db, dialect: target.dialect, schema: options.schema, ping, close });
+}

@@ -1,0 +1,104 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { type Dialect, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import type { DatabaseTarget } from './database-url.ts';
+import { StoreError } from './errors.ts';
+import { SearchPathIntrospector } from './pg-introspector.ts';
+
+export type DialectName = DatabaseTarget['dialect'];
+
+export interface ConnectOptions {
+  /** PostgreSQL only: the schema to keep every table in (set as search_path). */
+  schema?: string | undefined;
+  /** PostgreSQL only: pool size. */
+  poolSize?: number | undefined;
+  /** How long to wait for a connection (PostgreSQL) or a lock held by another process (SQLite). */
+  timeoutMs?: number | undefined;
+}
+
+/**
+ * Everything that differs between SQLite and PostgreSQL lives here; the queries above this file
+ * are written once. Keep it that way: an `if (dialect === …)` in a repository belongs in here.
+ */
+interface DialectAdapter {
+  connect(target: DatabaseTarget, options: ConnectOptions): Dialect;
+  /** The driver error for a unique-constraint violation, which some writes treat as "lost a race". */
+  isUniqueViolation(err: unknown): boolean;
+}
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+const PG_INT8 = 20;
+
+function errorCode(err: unknown): unknown {
+  return typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
+}
+
+export const dialects: Readonly<Record<DialectName, DialectAdapter>> = Object.freeze({
+  sqlite: {
+    connect(target, options) {
+      if (target.dialect !== 'sqlite') throw new TypeError('sqlite adapter given a postgres target');
+      if (options.schema !== undefined) {
+        throw new StoreError('INVALID_SCHEMA_NAME', 'A schema applies to PostgreSQL only; SQLite keeps one per file.');
+      }
+      if (target.path !== ':memory:') mkdirSync(dirname(target.path), { recursive: true });
+      const database = new SqliteDatabase(target.path);
+      // WAL lets readers run beside the writer; synchronous=NORMAL is its recommended pairing.
+      database.pragma('journal_mode = WAL');
+      database.pragma('synchronous = NORMAL');
+      // SQLite leaves foreign keys off unless asked, per connection.
+      database.pragma('foreign_keys = ON');
+      // Another process (a `migrate` run beside the server) may hold the write lock for a moment.
+      database.pragma(`busy_timeout = ${Math.trunc(options.timeoutMs ?? 5000)}`);
+      return new SqliteDialect({ database });
+    },
+    isUniqueViolation(err) {
+      const code = errorCode(err);
+      return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+    },
+  },
+
+  postgres: {
+    connect(target, options) {
+      if (target.dialect !== 'postgres') throw new TypeError('postgres adapter given a sqlite target');
+      const { schema } = options;
+      if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
+        throw new StoreError(
+          'INVALID_SCHEMA_NAME',
+          'The schema name must be lower-case letters, digits and underscores, starting with a letter or underscore.',
+        );
+      }
+      const pool = new pg.Pool({
+        connectionString: target.connectionString,
+        max: options.poolSize ?? 10,
+        connectionTimeoutMillis: options.timeoutMs ?? 10_000,
+        // Unqualified table names resolve to the schema, so the queries stay the same on both dialects.
+        ...(schema !== undefined && { options: `-c search_path=${schema}` }),
+        // Times are BIGINT epoch milliseconds; pg hands int8 back as a string unless told otherwise.
+        // Scoped to this pool, not pg.types, so other pg users in the process are not affected.
+        types: {
+          getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+            oid === PG_INT8 && format !== 'binary'
+              ? (value: string) => Number(value)
+              : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+        },
+      });
+      const dialect = new PostgresDialect({ pool });
+      return {
+        createAdapter: () => dialect.createAdapter(),
+        createDriver: () => dialect.createDriver(),
+        createQueryCompiler: () => dialect.createQueryCompiler(),
+        createIntrospector: (db) => new SearchPathIntrospector(db),
+      };
+    },
+    isUniqueViolation(err) {
+      return errorCode(err) === '23505';
+    },
+  },
+});
+
+/** True when any dialect reads `err` as a unique violation, so repositories need not know which one runs. */
+export function isUniqueViolation(err: unknown): boolean {
+  return Object.values(dialects).some((adapter) => adapter.isUniqueViolation(err));
+}

@@ -1,0 +1,49 @@
+export { type OpenDatabaseOptions, openDatabase, type StoreDatabase } from './database.ts';
+export { type DatabaseTarget, DEFAULT_DATABASE_URL, parseDatabaseUrl } from './database-url.ts';
+export type { DialectName } from './dialects.ts';
+export { isStoreError, StoreError, type StoreErrorCode, UnionIdConflictError } from './errors.ts';
+export {
+  findIdentity,
+  findIdentityForUser,
+  getSessionKeys,
+  type Identity,
+  type SessionKeys,
+} from './identities.ts';
+export { type LoginInput, type LoginResult, upsertIdentityOnLogin } from './login.ts';
+export { migrateToLatest } from './migrate.ts';
+export { createSecretBox, parseSecretKey, type SecretBox, type SecretPurpose } from './secret-box.ts';
+export {
+  createSession,
+  findSessionByRefreshHash,
+  forkSession,
+  isSessionActive,
+  type NewSession,
+  type RevokeReason,
+  type Rotation,
+  type RotationResult,
+  revokeFamily,
+  revokeSession,
+  rotateSession,
+  type Session,
+} from './sessions.ts';
+export {
+  deleteExpiredSigningKeys,
+  insertSigningKey,
+  type Jwk,
+  listSigningKeys,
+  type NewSigningKey,
+  retireSigningKey,
+  type SigningKey,
+} from './signing-keys.ts';
+export { type OpenStoreOptions, openStore, type Store } from './store.ts';
+export type { Database } from './tables.ts';
+export { listUnionIdConflicts, type UnionIdConflict } from './unionid-conflicts.ts';
+export {
+  findUserById,
+  type Gender,
+  type PhoneNumber,
+  type ProfilePatch,
+  setUserPhone,
+  type User,
+  updateUserProfile,
+} from './users.ts';

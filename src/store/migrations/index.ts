@@ -1,0 +1,14 @@
+import type { Migration, MigrationProvider } from 'kysely';
+import * as initial from './0001_initial.ts';
+
+/**
+ * Every migration, in order, in code: the list ships inside the bundle, so no directory has to be
+ * found at run time. Names sort lexically; append, never edit.
+ */
+const migrations: Readonly<Record<string, Migration>> = Object.freeze({
+  '0001_initial': initial,
+});
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: async () => migrations,
+};

@@ -1,0 +1,245 @@
+import type { Kysely, Selectable } from 'kysely';
+import { newId } from './ids.ts';
+import type { Database, SessionsTable } from './tables.ts';
+
+/**
+ * One refresh token's row. A login starts a family (the session the user sees, whose id is the
+ * family id and goes into access tokens as `sid`); each refresh adds a row to the family and
+ * points the old one at it through `replacedBy`, so a replaced token shown again is recognised as
+ * reuse. Only the SHA-256 of the token is stored: a database leak does not hand out sessions.
+ */
+export interface Session {
+  /** `s_` and 26 base32 characters. */
+  id: string;
+  familyId: string;
+  userId: string;
+  appid: string;
+  refreshTokenHash: string;
+  replacedBy: string | null;
+  expiresAt: number;
+  revokedAt: number | null;
+  revokeReason: string | null;
+  createdAt: number;
+  lastUsedAt: number;
+  userAgent: string | null;
+  ip: string | null;
+}
+
+export type RevokeReason = 'logout' | 'reuse' | 'admin';
+
+export interface NewSession {
+  userId: string;
+  appid: string;
+  /** SHA-256 hex of the refresh token. */
+  refreshTokenHash: string;
+  expiresAt: number;
+  userAgent?: string | undefined;
+  ip?: string | undefined;
+}
+
+export interface Rotation {
+  /** The hash of the refresh token being presented. */
+  refreshTokenHash: string;
+  /** The hash of its successor. */
+  newRefreshTokenHash: string;
+  expiresAt: number;
+  userAgent?: string | undefined;
+  ip?: string | undefined;
+}
+
+/**
+ * `rotated`: this call won and `session` is the successor. Otherwise the presented token is no
+ * longer usable: `reused` (already replaced — a stolen copy or a lost race; the caller decides
+ * whether to revoke the family), `revoked`, `expired`, or `unknown` (no such token).
+ */
+export type RotationResult =
+  | { status: 'rotated'; session: Session; previous: Session }
+  | { status: 'reused' | 'revoked' | 'expired'; session: Session }
+  | { status: 'unknown' };
+
+function toSession(row: Selectable<SessionsTable>): Session {
+  return {
+    id: row.id,
+    familyId: row.family_id,
+    userId: row.user_id,
+    appid: row.appid,
+    refreshTokenHash: row.refresh_token_hash,
+    replacedBy: row.replaced_by,
+    expiresAt: row.expires_at,
+    revokedAt: row.revoked_at,
+    revokeReason: row.revoke_reason,
+    createdAt: row.created_at,
+    lastUsedAt: row.last_used_at,
+    userAgent: row.user_agent,
+    ip: row.ip,
+  };
+}
+
+/** Starts a new family; the first row's id is the family id. */
+export async function createSession(
+  db: Kysely<Database>,
+  input: NewSession,
+  now: number = Date.now(),
+): Promise<Session> {
+  const id = newId('s');
+  const row = await db
+    .insertInto('sessions')
+    .values({
+      id,
+      family_id: id,
+      user_id: input.userId,
+      appid: input.appid,
+      refresh_token_hash: input.refreshTokenHash,
+      expires_at: input.expiresAt,
+      created_at: now,
+      last_used_at: now,
+      user_agent: input.userAgent ?? null,
+      ip: input.ip ?? null,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return toSession(row);
+}
+
+export async function findSessionByRefreshHash(
+  db: Kysely<Database>,
+  refreshTokenHash: string,
+): Promise<Session | undefined> {
+  const row = await db
+    .selectFrom('sessions')
+    .selectAll()
+    .where('refresh_token_hash', '=', refreshTokenHash)
+    .executeTakeFirst();
+  return row && toSession(row);
+}
+
+/**
+ * Replaces a live refresh token by a new one in the same family. The claim is one conditional
+ * UPDATE (only a row not yet replaced, revoked or expired), so of two concurrent rotations of one
+ * token exactly one wins; the other sees `reused`.
+ */
+export async function rotateSession(
+  db: Kysely<Database>,
+  rotation: Rotation,
+  now: number = Date.now(),
+): Promise<RotationResult> {
+  const rotated = await db.transaction().execute(async (trx) => {
+    const successorId = newId('s');
+    const previous = await trx
+      .updateTable('sessions')
+      .set({ replaced_by: successorId, last_used_at: now })
+      .where('refresh_token_hash', '=', rotation.refreshTokenHash)
+      .where('replaced_by', 'is', null)
+      .where('revoked_at', 'is', null)
+      .where('expires_at', '>', now)
+      .returningAll()
+      .executeTakeFirst();
+    if (!previous) return undefined;
+    const session = await trx
+      .insertInto('sessions')
+      .values({
+        id: successorId,
+        family_id: previous.family_id,
+        user_id: previous.user_id,
+        appid: previous.appid,
+        refresh_token_hash: rotation.newRefreshTokenHash,
+        expires_at: rotation.expiresAt,
+        created_at: now,
+        last_used_at: now,
+        user_agent: rotation.userAgent ?? previous.user_agent,
+        ip: rotation.ip ?? previous.ip,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return { status: 'rotated' as const, session: toSession(session), previous: toSession(previous) };
+  });
+  if (rotated) return rotated;
+
+  const session = await findSessionByRefreshHash(db, rotation.refreshTokenHash);
+  if (!session) return { status: 'unknown' };
+  if (session.revokedAt !== null) return { status: 'revoked', session };
+  if (session.replacedBy !== null) return { status: 'reused', session };
+  return { status: 'expired', session };
+}
+
+/** Revokes one row; false when it was already revoked or does not exist (the first reason stays). */
+export async function revokeSession(
+  db: Kysely<Database>,
+  id: string,
+  reason: RevokeReason,
+  now: number = Date.now(),
+): Promise<boolean> {
+  const result = await db
+    .updateTable('sessions')
+    .set({ revoked_at: now, revoke_reason: reason })
+    .where('id', '=', id)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/** Revokes every token of a family (logout, or reuse detected); returns how many were still live. */
+export async function revokeFamily(
+  db: Kysely<Database>,
+  familyId: string,
+  reason: RevokeReason,
+  now: number = Date.now(),
+): Promise<number> {
+  const result = await db
+    .updateTable('sessions')
+    .set({ revoked_at: now, revoke_reason: reason })
+    .where('family_id', '=', familyId)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+/**
+ * Whether the session (family) can still be refreshed: its newest token is neither revoked nor
+ * expired. Access tokens carry the family id, so this is the check behind logout-everywhere.
+ */
+export async function isSessionActive(
+  db: Kysely<Database>,
+  familyId: string,
+  now: number = Date.now(),
+): Promise<boolean> {
+  const row = await db
+    .selectFrom('sessions')
+    .select('id')
+    .where('family_id', '=', familyId)
+    .where('replaced_by', 'is', null)
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '>', now)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/**
+ * Adds a sibling to a family without replacing anything: the answer to a benign double submit of
+ * a refresh token (a retry after a lost response) inside the grace window. The sibling lives
+ * beside the token issued first, so whichever the client kept still works.
+ */
+export async function forkSession(
+  db: Kysely<Database>,
+  from: Session,
+  input: Omit<NewSession, 'userId' | 'appid'>,
+  now: number = Date.now(),
+): Promise<Session> {
+  const row = await db
+    .insertInto('sessions')
+    .values({
+      id: newId('s'),
+      family_id: from.familyId,
+      user_id: from.userId,
+      appid: from.appid,
+      refresh_token_hash: input.refreshTokenHash,
+      expires_at: input.expiresAt,
+      created_at: now,
+      last_used_at: now,
+      user_agent: input.userAgent ?? from.userAgent,
+      ip: input.ip ?? from.ip,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return toSession(row);
+}

@@ -1,0 +1,28 @@
+import { type OpenDatabaseOptions, openDatabase, type StoreDatabase } from './database.ts';
+import { migrateToLatest } from './migrate.ts';
+import { createSecretBox, type SecretBox } from './secret-box.ts';
+
+export interface OpenStoreOptions extends OpenDatabaseOptions {
+  /** 32 bytes (base64 or hex text, or raw bytes): encrypts session keys and private keys at rest. */
+  secretKey: string | Uint8Array;
+  /** Run pending migrations before returning (default true). */
+  migrate?: boolean | undefined;
+}
+
+/** The database plus the key that seals secrets in it: what repositories that touch secrets take. */
+export interface Store extends StoreDatabase {
+  readonly box: SecretBox;
+}
+
+export async function openStore(options: OpenStoreOptions): Promise<Store> {
+  // The key is checked before connecting, so a bad one fails without touching the database.
+  const box = createSecretBox(options.secretKey);
+  const database = await openDatabase(options);
+  try {
+    if (options.migrate ?? true) await migrateToLatest(database);
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+  return Object.freeze({ ...database, box });
+}

@@ -1,0 +1,87 @@
+import type { Generated } from 'kysely';
+
+/**
+ * Row shapes as the database holds them, identical on SQLite and PostgreSQL. Every time is an
+ * integer of epoch milliseconds (BIGINT on PostgreSQL, INTEGER on SQLite): it compares and sorts
+ * the same way on both, and never meets a time-zone setting. Flags are 0/1 integers for the same
+ * reason. Repositories map rows to the camelCase types callers see.
+ */
+export interface Database {
+  users: UsersTable;
+  identities: IdentitiesTable;
+  sessions: SessionsTable;
+  signing_keys: SigningKeysTable;
+  unionid_conflicts: UnionIdConflictsTable;
+}
+
+export interface UsersTable {
+  id: string;
+  unionid: string | null;
+  nickname: string | null;
+  avatar_url: string | null;
+  /** WeChat's convention: 0 unknown, 1 male, 2 female. */
+  gender: Generated<number>;
+  country: string | null;
+  province: string | null;
+  city: string | null;
+  language: string | null;
+  /** Without country code (WeChat's purePhoneNumber). */
+  phone_number: string | null;
+  phone_country_code: string | null;
+  phone_verified_at: number | null;
+  nickname_review: Generated<number>;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface IdentitiesTable {
+  id: string;
+  user_id: string;
+  appid: string;
+  openid: string;
+  unionid: string | null;
+  /** Sealed with the identity id as context. */
+  session_key_current: string;
+  session_key_previous: string | null;
+  session_key_updated_at: number;
+  created_at: number;
+  last_login_at: number;
+}
+
+export interface SessionsTable {
+  id: string;
+  family_id: string;
+  user_id: string;
+  appid: string;
+  refresh_token_hash: string;
+  replaced_by: string | null;
+  expires_at: number;
+  revoked_at: number | null;
+  revoke_reason: string | null;
+  created_at: number;
+  last_used_at: number;
+  user_agent: string | null;
+  ip: string | null;
+}
+
+export interface SigningKeysTable {
+  kid: string;
+  alg: string;
+  public_jwk: string;
+  /** The private JWK as JSON, sealed with the kid as context. */
+  private_jwk: string;
+  created_at: number;
+  retired_at: number | null;
+  not_after: number | null;
+}
+
+export interface UnionIdConflictsTable {
+  id: string;
+  appid: string;
+  openid: string;
+  unionid: string;
+  user_id: string;
+  other_user_id: string | null;
+  created_at: number;
+  last_seen_at: number;
+}

@@ -1,0 +1,200 @@
+import { errors as joseErrors } from 'jose';
+import {
+  createSession,
+  findIdentityForUser,
+  forkSession,
+  isSessionActive,
+  revokeFamily,
+  rotateSession,
+  type Session,
+  type Store,
+} from '../store/index.ts';
+import { type AccessTokenClaims, AccessTokenError, signAccessToken, verifyAccessToken } from './access-token.ts';
+import type { KeyRing } from './key-ring.ts';
+import { hashRefreshToken, isRefreshTokenShaped, newRefreshToken } from './refresh-token.ts';
+import { loadKeyRing, rotateSigningKeys } from './signing-keys.ts';
+
+export interface TokenServiceOptions {
+  store: Store;
+  /** `iss` of our access tokens. */
+  issuer: string;
+  /** The appids we serve: an access token's `aud` must be one of them. */
+  audiences: readonly string[];
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  /**
+   * A refresh token presented again this soon after it was rotated is a benign double submit
+   * (a retry after a lost answer, two tabs): it gets a sibling token instead of killing the session.
+   */
+  reuseGraceSeconds?: number;
+  now?: () => number;
+}
+
+export interface IssuedTokens {
+  accessToken: string;
+  refreshToken: string;
+  /** Seconds until the access token expires. */
+  expiresIn: number;
+  /** The session (family) id, `sid` in the access token. */
+  sessionId: string;
+}
+
+export interface ClientMeta {
+  userAgent?: string | undefined;
+  ip?: string | undefined;
+}
+
+export type RefreshErrorCode = 'REFRESH_TOKEN_INVALID' | 'REFRESH_TOKEN_REUSED' | 'SESSION_REVOKED';
+
+export class RefreshError extends Error {
+  override readonly name = 'RefreshError';
+  readonly code: RefreshErrorCode;
+  constructor(code: RefreshErrorCode, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+/** How long to wait before re-reading the keys after meeting an unknown `kid` (another instance rotated). */
+const KEY_RELOAD_SPACING_MS = 10_000;
+
+/**
+ * The credential we issue: short-lived JWT access tokens and rotating opaque refresh tokens whose
+ * reuse revokes the whole session.
+ */
+export class TokenService {
+  readonly #options: Required<Omit<TokenServiceOptions, 'store'>> & { store: Store };
+  #ring: KeyRing;
+  #lastReload = 0;
+
+  private constructor(options: TokenServiceOptions, ring: KeyRing) {
+    this.#options = { reuseGraceSeconds: 10, now: Date.now, ...options };
+    this.#ring = ring;
+  }
+
+  static async open(options: TokenServiceOptions): Promise<TokenService> {
+    const now = (options.now ?? Date.now)();
+    return new TokenService(options, await loadKeyRing(options.store, now));
+  }
+
+  jwks() {
+    return this.#ring.jwks();
+  }
+
+  /** Starts a session: a new refresh-token family and an access token bound to it. */
+  async issue(input: { userId: string; appid: string; openid: string } & ClientMeta): Promise<IssuedTokens> {
+    const now = this.#options.now();
+    const refresh = newRefreshToken();
+    const session = await createSession(
+      this.#options.store.db,
+      {
+        userId: input.userId,
+        appid: input.appid,
+        refreshTokenHash: refresh.hash,
+        expiresAt: now + this.#options.refreshTokenTtlSeconds * 1000,
+        userAgent: input.userAgent,
+        ip: input.ip,
+      },
+      now,
+    );
+    return this.#tokensFor(session, input.openid, refresh.token, now);
+  }
+
+  /** Trades a refresh token for a new pair; the presented token stops working. */
+  async refresh(refreshToken: unknown, meta: ClientMeta = {}): Promise<IssuedTokens> {
+    if (!isRefreshTokenShaped(refreshToken)) {
+      throw new RefreshError(
+        'REFRESH_TOKEN_INVALID',
+        'This is not a refresh token issued by this server; log in again.',
+      );
+    }
+    const now = this.#options.now();
+    const db = this.#options.store.db;
+    const next = newRefreshToken();
+    const expiresAt = now + this.#options.refreshTokenTtlSeconds * 1000;
+    const result = await rotateSession(
+      db,
+      { refreshTokenHash: hashRefreshToken(refreshToken), newRefreshTokenHash: next.hash, expiresAt, ...meta },
+      now,
+    );
+    let session: Session;
+    switch (result.status) {
+      case 'rotated':
+        session = result.session;
+        break;
+      case 'reused':
+        if (now - result.session.lastUsedAt <= this.#options.reuseGraceSeconds * 1000) {
+          session = await forkSession(db, result.session, { refreshTokenHash: next.hash, expiresAt, ...meta }, now);
+          break;
+        }
+        // A replaced token shown again later: someone holds a copy. End the session for everyone.
+        await revokeFamily(db, result.session.familyId, 'reuse', now);
+        throw new RefreshError(
+          'REFRESH_TOKEN_REUSED',
+          'This refresh token was already used; the session was ended to protect the account. Log in again.',
+        );
+      case 'revoked':
+        throw new RefreshError('SESSION_REVOKED', 'This session was ended (logout or token reuse); log in again.');
+      case 'expired':
+      case 'unknown':
+        throw new RefreshError('REFRESH_TOKEN_INVALID', 'The refresh token is unknown or expired; log in again.');
+    }
+    const identity = await findIdentityForUser(db, session.userId, session.appid);
+    if (!identity) throw new RefreshError('SESSION_REVOKED', 'The account behind this session is gone; log in again.');
+    return this.#tokensFor(session, identity.openid, next.token, now);
+  }
+
+  /**
+   * Verifies an access token and that its session is still live, so a logout or a detected reuse
+   * is refused at once on this server (business backends verifying offline accept it until `exp`).
+   */
+  async verify(accessToken: string): Promise<AccessTokenClaims> {
+    const claims = await this.#verifySignature(accessToken);
+    if (!(await isSessionActive(this.#options.store.db, claims.sid, this.#options.now()))) {
+      throw new AccessTokenError('SESSION_REVOKED', 'This session was ended (logout or token reuse); log in again.');
+    }
+    return claims;
+  }
+
+  /** Ends a session (logout): its refresh tokens and, on this server, its access tokens stop working. */
+  async revoke(sessionId: string): Promise<void> {
+    await revokeFamily(this.#options.store.db, sessionId, 'logout', this.#options.now());
+  }
+
+  async rotateKeys(): Promise<{ kid: string; retired: string[] }> {
+    const now = this.#options.now();
+    const result = await rotateSigningKeys(this.#options.store, {
+      now,
+      publishForSeconds: this.#options.accessTokenTtlSeconds + 300,
+    });
+    this.#ring = await loadKeyRing(this.#options.store, now);
+    return result;
+  }
+
+  async #verifySignature(token: string): Promise<AccessTokenClaims> {
+    const options = { issuer: this.#options.issuer, audiences: this.#options.audiences, now: this.#options.now() };
+    try {
+      return await verifyAccessToken(this.#ring, token, options);
+    } catch (err) {
+      // Another instance may have rotated keys since we loaded them: re-read once in a while.
+      const unknownKid = err instanceof AccessTokenError && err.cause instanceof joseErrors.JWKSNoMatchingKey;
+      if (!unknownKid || options.now - this.#lastReload < KEY_RELOAD_SPACING_MS) throw err;
+      this.#lastReload = options.now;
+      this.#ring = await loadKeyRing(this.#options.store, options.now);
+      return verifyAccessToken(this.#ring, token, options);
+    }
+  }
+
+  async #tokensFor(session: Session, openid: string, refreshToken: string, now: number): Promise<IssuedTokens> {
+    const accessToken = await signAccessToken(this.#ring, {
+      userId: session.userId,
+      appid: session.appid,
+      sessionId: session.familyId,
+      openid,
+      issuer: this.#options.issuer,
+      ttlSeconds: this.#options.accessTokenTtlSeconds,
+      now,
+    });
+    return { accessToken, refreshToken, expiresIn: this.#options.accessTokenTtlSeconds, sessionId: session.familyId };
+  }
+}

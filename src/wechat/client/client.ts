@@ -1,0 +1,444 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { sessionSignature } from '../crypto/index.ts';
+import type { WeChatApi } from './errcodes.ts';
+import { WeChatApiError, WeChatTransportError } from './errors.ts';
+import {
+  classifyFetchFailure,
+  createPooledFetch,
+  type FetchLike,
+  type JsonObject,
+  type PooledFetch,
+  parseJsonObject,
+} from './http.ts';
+import type {
+  AppCredentials,
+  Code2SessionInput,
+  MsgSecCheckInput,
+  PhoneNumberInput,
+  SessionKeyInput,
+  StableAccessTokenInput,
+} from './inputs.ts';
+import { silentLogger, type WeChatLogger } from './logger.ts';
+import { redact } from './redact.ts';
+import {
+  type AccessTokenResult,
+  type Code2SessionResult,
+  type MsgSecCheckResult,
+  type PhoneNumberResult,
+  parseAccessToken,
+  parseCode2Session,
+  parseMsgSecCheck,
+  parsePhoneNumber,
+  parseResetSessionKey,
+  type ResetSessionKeyResult,
+  UnexpectedBodyError,
+} from './responses.ts';
+import { backoffDelay, DEFAULT_RETRY, type RetryMode, type RetryOptions, shouldRetry } from './retry.ts';
+
+export const DEFAULT_BASE_URL = 'https://api.weixin.qq.com';
+
+/** One attempt of one call, for metrics (e.g. a Prometheus counter and histogram). */
+export interface WeChatCallEvent {
+  api: WeChatApi;
+  appid?: string;
+  /** 0 on success, WeChat's errcode on `wechat_error`, null on `transport_error`. */
+  errcode: number | null;
+  outcome: 'ok' | 'wechat_error' | 'transport_error';
+  durationMs: number;
+  /** 1 for the first try. */
+  attempt: number;
+}
+
+export interface WeChatClientOptions {
+  /** Default https://api.weixin.qq.com; the emulator's URL in development and tests. May carry a path prefix. */
+  baseUrl?: string;
+  /** Per attempt, from sending to the last byte of the answer. Default 5000 ms. */
+  timeoutMs?: number;
+  /** Backoff for calls that are safe to repeat (see RetryMode). */
+  retry?: Partial<RetryOptions>;
+  /** Replaces the built-in keep-alive undici fetch (proxies, tests). It must honour `init.signal`. */
+  fetch?: FetchLike;
+  /** How long an idle connection is kept for reuse. Default 10000 ms. */
+  keepAliveTimeoutMs?: number;
+  logger?: WeChatLogger;
+  /** Called after every attempt. Must not throw (exceptions are logged and swallowed). */
+  onCall?: (event: WeChatCallEvent) => void;
+}
+
+interface CallSpec {
+  api: WeChatApi;
+  appid: string | undefined;
+  method: 'GET' | 'POST';
+  path: string;
+  query: Record<string, string>;
+  body?: JsonObject;
+  /** Values that must never appear in an error or a log line. */
+  sensitive: string[];
+  retry: RetryMode;
+}
+
+function requireString(value: unknown, name: string): string {
+  if (typeof value !== 'string' || value === '') throw new TypeError(`${name} must be a non-empty string`);
+  return value;
+}
+
+function optionalString(value: unknown, name: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw new TypeError(`${name} must be a string when given`);
+  return value;
+}
+
+function requireInput<T>(input: T, api: WeChatApi): T {
+  if (input === null || typeof input !== 'object') throw new TypeError(`${api} expects an input object`);
+  return input;
+}
+
+function parseBaseUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new TypeError('baseUrl must be an absolute http(s) URL');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new TypeError('baseUrl must be an http(s) URL');
+  return url.href.replace(/\/+$/, '');
+}
+
+function positive(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value <= 0) throw new TypeError(`${name} must be a positive number`);
+  return value;
+}
+
+/**
+ * WeChat's server API for mini programs. One instance serves every appid (credentials travel with
+ * each call) and keeps its connections alive between calls; `close()` it on shutdown.
+ */
+export class WeChatClient {
+  readonly baseUrl: string;
+  readonly #timeoutMs: number;
+  readonly #retry: RetryOptions;
+  readonly #fetch: FetchLike;
+  readonly #pool: PooledFetch | undefined;
+  readonly #logger: WeChatLogger;
+  readonly #onCall: ((event: WeChatCallEvent) => void) | undefined;
+
+  constructor(options: WeChatClientOptions = {}) {
+    this.baseUrl = parseBaseUrl(options.baseUrl ?? DEFAULT_BASE_URL);
+    this.#timeoutMs = positive(options.timeoutMs, 5000, 'timeoutMs');
+    const retry = { ...DEFAULT_RETRY, ...options.retry };
+    if (!Number.isInteger(retry.attempts) || retry.attempts < 1) throw new TypeError('retry.attempts must be >= 1');
+    this.#retry = retry;
+    if (options.fetch) {
+      this.#fetch = options.fetch;
+    } else {
+      this.#pool = createPooledFetch({
+        connectTimeoutMs: this.#timeoutMs,
+        keepAliveTimeoutMs: positive(options.keepAliveTimeoutMs, 10_000, 'keepAliveTimeoutMs'),
+      });
+      this.#fetch = this.#pool.fetch;
+    }
+    this.#logger = options.logger ?? silentLogger;
+    this.#onCall = options.onCall;
+  }
+
+  /** `GET /sns/jscode2session`: trades a wx.login code for the user's openid and session_key. Never retried. */
+  async code2Session(input: Code2SessionInput): Promise<Code2SessionResult> {
+    const { appid, secret, code } = requireInput(input, 'code2Session');
+    const query = {
+      appid: requireString(appid, 'appid'),
+      secret: requireString(secret, 'secret'),
+      js_code: requireString(code, 'code'),
+      grant_type: 'authorization_code',
+    };
+    return this.#call(
+      {
+        api: 'code2Session',
+        appid,
+        method: 'GET',
+        path: '/sns/jscode2session',
+        query,
+        sensitive: [secret, code],
+        retry: 'never',
+      },
+      parseCode2Session,
+    );
+  }
+
+  /**
+   * `GET /cgi-bin/token`. Every call issues a new token and retires the previous one (after a
+   * 5-minute overlap), so prefer AccessTokenManager, which calls this once per validity window.
+   */
+  async getAccessToken(input: AppCredentials): Promise<AccessTokenResult> {
+    const { appid, secret } = requireInput(input, 'getAccessToken');
+    const query = {
+      grant_type: 'client_credential',
+      appid: requireString(appid, 'appid'),
+      secret: requireString(secret, 'secret'),
+    };
+    return this.#call(
+      {
+        api: 'getAccessToken',
+        appid,
+        method: 'GET',
+        path: '/cgi-bin/token',
+        query,
+        sensitive: [secret],
+        retry: 'repeatable',
+      },
+      parseAccessToken,
+    );
+  }
+
+  /** `POST /cgi-bin/stable_token`: the same token until it nears expiry, independent of /cgi-bin/token. */
+  async getStableAccessToken(input: StableAccessTokenInput): Promise<AccessTokenResult> {
+    const { appid, secret, forceRefresh = false } = requireInput(input, 'getStableAccessToken');
+    const body = {
+      grant_type: 'client_credential',
+      appid: requireString(appid, 'appid'),
+      secret: requireString(secret, 'secret'),
+      force_refresh: forceRefresh === true,
+    };
+    return this.#call(
+      {
+        api: 'getStableAccessToken',
+        appid,
+        method: 'POST',
+        path: '/cgi-bin/stable_token',
+        query: {},
+        body,
+        sensitive: [secret],
+        // A forced refresh spends one of 20 a day and retires the token just issued: repeat only if unsent.
+        retry: body.force_refresh ? 'unsent' : 'repeatable',
+      },
+      parseAccessToken,
+    );
+  }
+
+  /** `POST /wxa/business/getuserphonenumber`: the phone number behind a phone code. Never retried. */
+  async getPhoneNumber(input: PhoneNumberInput): Promise<PhoneNumberResult> {
+    const { accessToken, appid, code, openid } = requireInput(input, 'getPhoneNumber');
+    const body: JsonObject = { code: requireString(code, 'code') };
+    if (optionalString(openid, 'openid') !== undefined) body.openid = openid;
+    return this.#call(
+      {
+        api: 'getPhoneNumber',
+        appid: optionalString(appid, 'appid'),
+        method: 'POST',
+        path: '/wxa/business/getuserphonenumber',
+        query: { access_token: requireString(accessToken, 'accessToken') },
+        body,
+        sensitive: [accessToken, code],
+        retry: 'never',
+      },
+      parsePhoneNumber,
+    );
+  }
+
+  /**
+   * `GET /wxa/checksession`: whether `sessionKey` is still the user's current one. Resolves false when
+   * WeChat answers 87009 (signature mismatch: stale key) or 87007; other errors throw.
+   */
+  async checkSessionKey(input: SessionKeyInput): Promise<boolean> {
+    const { accessToken, appid, openid, sessionKey } = requireInput(input, 'checkSessionKey');
+    const spec = this.#sessionKeyCall('checkSessionKey', '/wxa/checksession', {
+      accessToken,
+      appid,
+      openid,
+      sessionKey,
+    });
+    try {
+      await this.#call({ ...spec, retry: 'repeatable' }, () => undefined);
+      return true;
+    } catch (err) {
+      if (err instanceof WeChatApiError && err.isSessionKeyInvalid) return false;
+      throw err;
+    }
+  }
+
+  /**
+   * `GET /wxa/resetusersessionkey`: replaces the user's session_key (the old one dies at once, the new
+   * one keeps its expiry). Repeated only when the first request certainly never left, because a
+   * second reset signed with the dead key fails (87009) and the new key would be lost.
+   */
+  async resetUserSessionKey(input: SessionKeyInput): Promise<ResetSessionKeyResult> {
+    const { accessToken, appid, openid, sessionKey } = requireInput(input, 'resetUserSessionKey');
+    const spec = this.#sessionKeyCall('resetUserSessionKey', '/wxa/resetusersessionkey', {
+      accessToken,
+      appid,
+      openid,
+      sessionKey,
+    });
+    return this.#call({ ...spec, retry: 'unsent' }, parseResetSessionKey);
+  }
+
+  /** `POST /wxa/msg_sec_check` (version 2): WeChat's verdict on user text. */
+  async msgSecCheck(input: MsgSecCheckInput): Promise<MsgSecCheckResult> {
+    const { accessToken, appid, openid, content, scene, title, nickname, signature } = requireInput(
+      input,
+      'msgSecCheck',
+    );
+    if (scene !== 1 && scene !== 2 && scene !== 3 && scene !== 4) throw new TypeError('scene must be 1, 2, 3 or 4');
+    if (typeof content !== 'string') throw new TypeError('content must be a string');
+    const body: JsonObject = { content, version: 2, scene, openid: requireString(openid, 'openid') };
+    if (optionalString(title, 'title') !== undefined) body.title = title;
+    if (optionalString(nickname, 'nickname') !== undefined) body.nickname = nickname;
+    if (optionalString(signature, 'signature') !== undefined) body.signature = signature;
+    return this.#call(
+      {
+        api: 'msgSecCheck',
+        appid: optionalString(appid, 'appid'),
+        method: 'POST',
+        path: '/wxa/msg_sec_check',
+        query: { access_token: requireString(accessToken, 'accessToken') },
+        body,
+        sensitive: [accessToken],
+        retry: 'repeatable',
+      },
+      parseMsgSecCheck,
+    );
+  }
+
+  /** Closes the kept-alive connections (only those of the built-in pool; an injected fetch is yours). */
+  async close(): Promise<void> {
+    await this.#pool?.close();
+  }
+
+  #sessionKeyCall(api: WeChatApi, path: string, input: SessionKeyInput): Omit<CallSpec, 'retry'> {
+    const accessToken = requireString(input.accessToken, 'accessToken');
+    const sessionKey = requireString(input.sessionKey, 'sessionKey');
+    const signature = sessionSignature(sessionKey, '');
+    return {
+      api,
+      appid: optionalString(input.appid, 'appid'),
+      method: 'GET',
+      path,
+      query: {
+        access_token: accessToken,
+        openid: requireString(input.openid, 'openid'),
+        signature,
+        sig_method: 'hmac_sha256',
+      },
+      sensitive: [accessToken, sessionKey, signature],
+    };
+  }
+
+  async #call<T>(spec: CallSpec, parse: (body: JsonObject) => T): Promise<T> {
+    const attempts = spec.retry === 'never' ? 1 : this.#retry.attempts;
+    for (let attempt = 1; ; attempt++) {
+      const started = performance.now();
+      try {
+        const result = this.#parse(spec, await this.#send(spec), parse);
+        this.#report(spec, attempt, started, null);
+        return result;
+      } catch (err) {
+        this.#report(spec, attempt, started, err);
+        if (attempt >= attempts || !shouldRetry(spec.retry, err)) throw err;
+        const delayMs = backoffDelay(this.#retry, attempt);
+        this.#logger.warn(
+          { api: spec.api, appid: spec.appid, attempt, delayMs, ...failureFields(err) },
+          'retrying WeChat call',
+        );
+        await sleep(delayMs);
+      }
+    }
+  }
+
+  /** One HTTP exchange. Resolves with the JSON body when WeChat said yes (no errcode, or 0). */
+  async #send(spec: CallSpec): Promise<JsonObject> {
+    const url = new URL(this.baseUrl + spec.path);
+    for (const [name, value] of Object.entries(spec.query)) url.searchParams.set(name, value);
+    const signal = AbortSignal.timeout(this.#timeoutMs);
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (spec.body) headers['content-type'] = 'application/json';
+    const fail = (init: Omit<ConstructorParameters<typeof WeChatTransportError>[0], 'api' | 'appid'>) =>
+      new WeChatTransportError({
+        ...init,
+        api: spec.api,
+        appid: spec.appid,
+        detail: redact(init.detail, spec.sensitive),
+      });
+
+    let status: number;
+    let text: string;
+    try {
+      const response = await this.#fetch(url.href, {
+        method: spec.method,
+        headers,
+        // JSON.stringify keeps CJK as raw UTF-8; WeChat's checks do not recognise \uXXXX escapes.
+        ...(spec.body ? { body: JSON.stringify(spec.body) } : {}),
+        signal,
+      });
+      status = response.status;
+      text = await response.text();
+    } catch (err) {
+      const failure = classifyFetchFailure(err, signal.aborted);
+      const detail =
+        failure.kind === 'timeout'
+          ? `no complete answer within ${this.#timeoutMs} ms`
+          : [failure.code, failure.detail].filter(Boolean).join(': ');
+      throw fail({ kind: failure.kind, code: failure.code, requestSent: failure.requestSent, detail });
+    }
+    if (status !== 200) throw fail({ kind: 'http_status', status, requestSent: true, detail: `HTTP ${status}` });
+
+    const body = parseJsonObject(text);
+    if (!body) throw fail({ kind: 'invalid_body', requestSent: true, detail: 'the body is not a JSON object' });
+    const errcode = readErrcode(body.errcode);
+    if (errcode === undefined)
+      throw fail({ kind: 'invalid_body', requestSent: true, detail: 'errcode is not a number' });
+    if (errcode !== 0) {
+      const errmsg = typeof body.errmsg === 'string' ? redact(body.errmsg, spec.sensitive) : '';
+      throw new WeChatApiError({ api: spec.api, appid: spec.appid, errcode, errmsg });
+    }
+    return body;
+  }
+
+  #parse<T>(spec: CallSpec, body: JsonObject, parse: (body: JsonObject) => T): T {
+    try {
+      return parse(body);
+    } catch (err) {
+      if (!(err instanceof UnexpectedBodyError)) throw err;
+      throw new WeChatTransportError({
+        api: spec.api,
+        appid: spec.appid,
+        kind: 'invalid_body',
+        requestSent: true,
+        detail: err.message,
+      });
+    }
+  }
+
+  #report(spec: CallSpec, attempt: number, started: number, err: unknown): void {
+    const durationMs = performance.now() - started;
+    const event: WeChatCallEvent = {
+      api: spec.api,
+      errcode: err === null ? 0 : err instanceof WeChatApiError ? err.errcode : null,
+      outcome: err === null ? 'ok' : err instanceof WeChatApiError ? 'wechat_error' : 'transport_error',
+      durationMs,
+      attempt,
+    };
+    if (spec.appid !== undefined) event.appid = spec.appid;
+    this.#logger.debug({ ...event, ...failureFields(err) }, 'WeChat call');
+    if (!this.#onCall) return;
+    try {
+      this.#onCall(event);
+    } catch (hookErr) {
+      this.#logger.warn({ api: spec.api, hookError: String(hookErr) }, 'onCall hook threw');
+    }
+  }
+}
+
+/** errcode absent means success on the token and jscode2session endpoints; "0" strings are tolerated. */
+function readErrcode(value: unknown): number | undefined {
+  if (value === undefined || value === null) return 0;
+  if (typeof value === 'number' && Number.isInteger(value)) return value;
+  if (typeof value === 'string' && /^-?\d+$/.test(value)) return Number(value);
+  return undefined;
+}
+
+/** Log fields describing a failure: codes and kinds, never messages that might quote a request. */
+function failureFields(err: unknown): Record<string, unknown> {
+  if (err instanceof WeChatApiError) return { errcode: err.errcode, rid: err.rid, category: err.category };
+  if (err instanceof WeChatTransportError) return { kind: err.kind, status: err.status, code: err.code };
+  return {};
+}

@@ -1,0 +1,51 @@
+/** What each call takes. Secrets, codes, tokens and session keys here never reach an error or a log. */
+
+export interface AppCredentials {
+  appid: string;
+  secret: string;
+}
+
+export interface Code2SessionInput extends AppCredentials {
+  /** The code from `wx.login()`: single use, valid 5 minutes. */
+  code: string;
+}
+
+export interface StableAccessTokenInput extends AppCredentials {
+  /**
+   * Invalidate the current stable token and issue a new one. WeChat allows 20 a day, at least
+   * 30 s apart (closer calls silently return the current token).
+   */
+  forceRefresh?: boolean;
+}
+
+export interface AccessTokenCall {
+  accessToken: string;
+  /** Not sent: names the app in errors, logs and call events. */
+  appid?: string;
+}
+
+export interface PhoneNumberInput extends AccessTokenCall {
+  /** The code from `<button open-type="getPhoneNumber">` (not the wx.login code): single use. */
+  code: string;
+  /** When given, WeChat checks that the phone code belongs to this user. */
+  openid?: string;
+}
+
+export interface SessionKeyInput extends AccessTokenCall {
+  openid: string;
+  /** The session_key we hold for this user; only its signature is sent. */
+  sessionKey: string;
+}
+
+export interface MsgSecCheckInput extends AccessTokenCall {
+  /** Must have opened the mini program within the last 2 hours (else errcode 61010). */
+  openid: string;
+  /** At most 2500 characters. */
+  content: string;
+  /** 1 profile, 2 comment, 3 forum, 4 social log. */
+  scene: 1 | 2 | 3 | 4;
+  title?: string;
+  nickname?: string;
+  /** A personal signature; meaningful for scene 1 only. */
+  signature?: string;
+}

@@ -1,0 +1,116 @@
+import { Writable } from 'node:stream';
+import { loadConfig } from '../../src/config/config.ts';
+import type { UserInfoResult, WxFail } from '../../src/emulator/index.ts';
+import { type RunningEmulator, startEmulator } from '../../src/emulator/start.ts';
+import { buildServer } from '../../src/server/app.ts';
+import { loggerOptions } from '../../src/server/logger.ts';
+import { createServerContext } from '../../src/server/services.ts';
+import { type DialectHarness, type FreshDatabase, TEST_SECRET_KEY } from '../helpers/databases.ts';
+
+export const APPID = 'wx4f4bc4dec97d474b';
+export const SECRET = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
+export const APPID2 = 'wx0123456789abcdef';
+export const SECRET2 = 'f1e2d3c4b5a60718293a4b5c6d7e8f90';
+
+export interface StackOptions {
+  env?: Record<string, string>;
+  database?: FreshDatabase;
+  emulator?: RunningEmulator;
+}
+
+/** The real thing on loopback: the emulator, and the server on a fresh database of the harness's dialect. */
+export async function startStack(h: DialectHarness, options: StackOptions = {}) {
+  const emulator =
+    options.emulator ??
+    h.track(
+      await startEmulator({
+        apps: [
+          { appid: APPID, secret: SECRET, openPlatform: 'op-demo' },
+          { appid: APPID2, secret: SECRET2, openPlatform: 'op-demo' },
+        ],
+        sessionKeyRotation: 'always',
+        logger: false,
+      }),
+    );
+  const database = options.database ?? (await h.freshDatabase());
+  const config = loadConfig({
+    WEAPP_APPS: `${APPID}:${SECRET},${APPID2}:${SECRET2}`,
+    WEAPP_SECRET_KEY: TEST_SECRET_KEY,
+    DATABASE_URL: database.url,
+    WECHAT_API_BASE: emulator.url,
+    LOGIN_RATE_LIMIT: '100000',
+    ...options.env,
+  });
+  // The server's clock: tests move it forward to expire tokens.
+  const clock = { offsetMs: 0 };
+  const ctx = await createServerContext(config, {
+    now: () => Date.now() + clock.offsetMs,
+    schema: database.schema,
+    wechat: { timeoutMs: 1000, retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 20 } },
+  });
+  const logs: string[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      logs.push(String(chunk));
+      done();
+    },
+  });
+  const app = await buildServer(ctx, { logger: { ...loggerOptions('info'), stream } });
+  app.addHook('onClose', () => ctx.close());
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  const stack = {
+    url,
+    clock,
+    app,
+    ctx,
+    emulator,
+    database,
+    logs,
+    close: () => app.close(),
+    /** JSON over real HTTP. */
+    async call(
+      method: string,
+      path: string,
+      init: { body?: unknown; token?: string; headers?: Record<string, string> } = {},
+    ) {
+      const res = await fetch(`${url}${path}`, {
+        method,
+        headers: {
+          ...(init.body !== undefined && { 'content-type': 'application/json' }),
+          ...(init.token && { authorization: `Bearer ${init.token}` }),
+          ...init.headers,
+        },
+        ...(init.body !== undefined && { body: typeof init.body === 'string' ? init.body : JSON.stringify(init.body) }),
+      });
+      const text = await res.text();
+      let json: Record<string, unknown> = {};
+      try {
+        json = JSON.parse(text) as Record<string, unknown>;
+      } catch {
+        json = { text };
+      }
+      // biome-ignore lint/suspicious/noExplicitAny: tests read answers field by field and assert them
+      return { status: res.status, body: json as Record<string, any>, text, headers: res.headers };
+    },
+    /** How many times the emulator saw `api` called for `appid`. */
+    upstreamCalls(api: string, appid = APPID): number {
+      return (emulator.control.calls(appid).counts[appid] as Record<string, number> | undefined)?.[api] ?? 0;
+    },
+    /** wx.login on the phone of `user`, then POST /v1/login. */
+    async login(user: string, extra: Record<string, unknown> = {}, appid = APPID) {
+      const { code } = emulator.control.login(appid, user);
+      return stack.call('POST', '/v1/login', { body: { code, appid, ...extra } });
+    },
+    userInfo(user: string, appid = APPID, anonymous = false): Required<Omit<UserInfoResult, 'errMsg'>> {
+      const r = emulator.control.getUserInfo(appid, user, { anonymous }) as UserInfoResult | WxFail;
+      if (!('encryptedData' in r)) throw new Error(`getUserInfo failed: ${r.errMsg}`);
+      return r as Required<UserInfoResult>;
+    },
+  };
+  h.track(stack);
+  return stack;
+}
+
+export type Stack = Awaited<ReturnType<typeof startStack>>;
