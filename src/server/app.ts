@@ -48,7 +48,8 @@ export async function buildServer(ctx: ServerContext, options: BuildServerOption
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(rateLimit, {
     global: false,
-    // Through the cache when Redis is configured, so every instance counts the same client.
+    // In Redis when configured, so every instance counts the same client.
+    ...(ctx.redis && { redis: ctx.redis.client, nameSpace: `${ctx.redis.prefix}rate-limit:`, skipOnError: true }),
     errorResponseBuilder: (_request, context) =>
       new ApiError('RATE_LIMITED', `Too many requests from this client; retry in ${Math.ceil(context.ttl / 1000)} s.`),
   });

@@ -1,8 +1,10 @@
+import type { Redis } from 'ioredis';
+import type { Cache } from '../cache/index.ts';
 import type { Config } from '../config/config.ts';
 import type { Store } from '../store/index.ts';
 import type { TokenService } from '../tokens/index.ts';
 import type { AccessTokenManager, WeChatClient } from '../wechat/client/index.ts';
-import type { Coalesce } from './login/login-flow.ts';
+import type { CodeExchanges } from './login/code-exchange.ts';
 import type { Metrics } from './metrics.ts';
 
 /** Everything a route needs, built once at start (see ./services.ts) and shared by all requests. */
@@ -13,6 +15,10 @@ export interface ServerContext {
   accessTokens: AccessTokenManager;
   tokens: TokenService;
   metrics: Metrics;
-  coalesce: Coalesce;
+  /** Short-lived shared state: in-process, or Redis when REDIS_URL is set. */
+  cache: Cache;
+  codeExchanges: CodeExchanges;
+  /** The Redis connection for rate limits (and its key prefix) when REDIS_URL is set. */
+  redis: { client: Redis; prefix: string } | undefined;
   now: () => number;
 }

@@ -14,6 +14,8 @@ export const SECRET2 = 'f1e2d3c4b5a60718293a4b5c6d7e8f90';
 
 export interface StackOptions {
   env?: Record<string, string>;
+  /** Redis key prefix, with REDIS_URL in env: instances sharing it share their cache. */
+  cachePrefix?: string;
   database?: FreshDatabase;
   emulator?: RunningEmulator;
 }
@@ -46,6 +48,7 @@ export async function startStack(h: DialectHarness, options: StackOptions = {}) 
   const ctx = await createServerContext(config, {
     now: () => Date.now() + clock.offsetMs,
     schema: database.schema,
+    cachePrefix: options.cachePrefix,
     wechat: { timeoutMs: 1000, retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 20 } },
   });
   const logs: string[] = [];

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { AppCredentials } from '../../config/config.ts';
 import {
   type Identity,
@@ -15,17 +14,15 @@ import type { OpenData } from '../../wechat/crypto/index.ts';
 import { ApiError } from '../errors.ts';
 import type { Metrics } from '../metrics.ts';
 import { fromWeChatError } from '../wechat-errors.ts';
+import type { CodeExchanges } from './code-exchange.ts';
 import { decryptWithStoredKeys, type OpenDataInput, profileFromOpenData } from './open-data.ts';
-
-/** Runs `fn` once for concurrent callers with the same key; they all get its outcome. */
-export type Coalesce = <T>(key: string, fn: () => Promise<T>) => Promise<T>;
 
 export interface LoginDeps {
   store: Store;
   wechat: WeChatClient;
   tokens: TokenService;
   metrics: Metrics;
-  coalesce: Coalesce;
+  codeExchanges: CodeExchanges;
   openDataMaxAgeSeconds: number;
   now: () => number;
 }
@@ -67,14 +64,12 @@ export async function login(deps: LoginDeps, input: LoginInput): Promise<LoginOu
   }
 }
 
-/**
- * A login code works once, so two concurrent requests carrying the same code (a double tap, a
- * retried request) share one exchange instead of the second failing with "code been used".
- */
+/** Duplicate requests with one code share one exchange (see CodeExchanges). */
 export async function exchangeCode(deps: LoginDeps, app: AppCredentials, code: string): Promise<Code2SessionResult> {
-  const key = `code2session:${app.appid}:${createHash('sha256').update(code).digest('hex')}`;
   try {
-    return await deps.coalesce(key, () => deps.wechat.code2Session({ appid: app.appid, secret: app.secret, code }));
+    return await deps.codeExchanges.run(app.appid, code, () =>
+      deps.wechat.code2Session({ appid: app.appid, secret: app.secret, code }),
+    );
   } catch (err) {
     throw fromWeChatError(err) ?? err;
   }

@@ -38,7 +38,7 @@ export function loginDeps(ctx: ServerContext) {
     wechat: ctx.wechat,
     tokens: ctx.tokens,
     metrics: ctx.metrics,
-    coalesce: ctx.coalesce,
+    codeExchanges: ctx.codeExchanges,
     openDataMaxAgeSeconds: ctx.config.openDataMaxAgeSeconds,
     now: ctx.now,
   };
