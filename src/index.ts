@@ -1,0 +1,10 @@
+/**
+ * weapp-auth as a library: the pieces a backend embeds or tests against. The CLI (`weapp-auth`)
+ * composes the same pieces.
+ */
+export { type AppCredentials, type Config, ConfigError, loadConfig } from './config/config.ts';
+export { type RunningEmulator, startEmulator } from './emulator/start.ts';
+export { buildServer } from './server/app.ts';
+export { API_ERRORS, ApiError, type ApiErrorCode } from './server/errors.ts';
+export { createServerContext } from './server/services.ts';
+export * from './wechat/index.ts';
