@@ -8,7 +8,9 @@ import type { EmulatorAppConfig } from './options.ts';
 export function parseAppSpec(spec: string): EmulatorAppConfig {
   const [appid = '', secret = '', openPlatform, ...rest] = spec.trim().split(':');
   if (appid === '' || secret === '' || rest.length > 0 || openPlatform === '') {
-    throw new TypeError(`"${appid || spec.slice(0, 20)}…" is not appid:secret or appid:secret:openPlatform`);
+    // Name the entry by its appid only when it is one: anything else may be a mangled secret.
+    const name = /^wx[0-9a-zA-Z]{16}$/.test(appid) ? `the entry for ${appid}` : 'an entry';
+    throw new TypeError(`${name} is not appid:secret or appid:secret:openPlatform`);
   }
   return openPlatform === undefined ? { appid, secret } : { appid, secret, openPlatform };
 }

@@ -92,4 +92,21 @@ describe('weapp-auth emulator', () => {
     assert.equal(code, 1);
     assert.match(out, /--rotation must be one of always, never, sometimes/);
   });
+
+  it('refuses a malformed --app without echoing its secret (regression: commander printed the value)', async () => {
+    const child = spawn(process.execPath, [bin, 'emulator', '--port', '0', '--app', 'not-an-app-TOPSECRET'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += String(chunk);
+    });
+    child.stderr.on('data', (chunk) => {
+      out += String(chunk);
+    });
+    const [code] = await once(child, 'exit');
+    assert.equal(code, 1);
+    assert.match(out, /error: --app: /);
+    assert.doesNotMatch(out, /TOPSECRET/);
+  });
 });

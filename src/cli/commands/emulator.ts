@@ -1,4 +1,4 @@
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import pino from 'pino';
 import { parseAppSpec, parseAppSpecs } from '../../emulator/app-specs.ts';
 import { type EmulatorAppConfig, type SessionKeyRotation, startEmulator } from '../../emulator/index.ts';
@@ -6,7 +6,7 @@ import { type EmulatorAppConfig, type SessionKeyRotation, startEmulator } from '
 interface EmulatorFlags {
   port: string;
   host: string;
-  app: EmulatorAppConfig[];
+  app: string[];
   seed?: string;
   rotation: SessionKeyRotation;
   autoCreateApps?: boolean;
@@ -24,13 +24,8 @@ export function registerEmulator(program: Command): void {
     .option(
       '--app <appid:secret[:openPlatform]>',
       'register an app (repeatable); apps sharing openPlatform share unionids. Also EMULATOR_APPS="a:s,b:s"',
-      (spec: string, apps: EmulatorAppConfig[]) => {
-        try {
-          return [...apps, parseAppSpec(spec)];
-        } catch (err) {
-          throw new InvalidArgumentError((err as Error).message);
-        }
-      },
+      // Collected raw and checked in runEmulator: commander would echo a bad value, secret included.
+      (spec: string, specs: string[]) => [...specs, spec],
       [],
     )
     .option(
@@ -59,9 +54,15 @@ export async function runEmulator(flags: EmulatorFlags, out: (line: string) => v
   }
   let apps: EmulatorAppConfig[];
   try {
-    apps = [...parseAppSpecs(process.env.EMULATOR_APPS), ...flags.app];
+    apps = parseAppSpecs(process.env.EMULATOR_APPS);
   } catch (err) {
     out(`error: EMULATOR_APPS: ${(err as Error).message}`);
+    return 1;
+  }
+  try {
+    apps.push(...flags.app.map(parseAppSpec));
+  } catch (err) {
+    out(`error: --app: ${(err as Error).message}`);
     return 1;
   }
   // With no app configured the emulator would refuse everything: let apps appear on first use.
