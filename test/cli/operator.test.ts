@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { listSigningKeys, openStore } from '../../src/store/index.ts';
+
+const bin = fileURLToPath(new URL('../../bin/weapp-auth.js', import.meta.url));
+
+describe('operator commands', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'weapp-auth-ops-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const env = {
+    ...process.env,
+    DATABASE_URL: `sqlite:${join(dir, 'ops.db')}`,
+    WEAPP_APPS: `wx4f4bc4dec97d474b:${'c'.repeat(32)}`,
+    WEAPP_SECRET_KEY: randomBytes(32).toString('base64'),
+  };
+  const run = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { cwd: dir, env, encoding: 'utf8' });
+
+  it('migrate applies the schema once, then says it is up to date', () => {
+    const first = run('migrate');
+    assert.equal(first.status, 0, first.stderr);
+    assert.match(first.stdout, /applied: 0001_initial/);
+    const second = run('migrate');
+    assert.equal(second.status, 0, second.stderr);
+    assert.match(second.stdout, /schema is up to date/);
+  });
+
+  it('keys rotate adds a signing key and keeps the old one published', async () => {
+    const first = run('keys', 'rotate');
+    assert.equal(first.status, 0, first.stderr);
+    const second = run('keys', 'rotate');
+    assert.equal(second.status, 0, second.stderr);
+    const [, kid] = /signing with (\S+); retired (\S+)/.exec(second.stdout) ?? [];
+    const store = await openStore({ url: env.DATABASE_URL, secretKey: env.WEAPP_SECRET_KEY });
+    try {
+      const keys = await listSigningKeys(store);
+      assert.equal(keys.length, 2);
+      assert.equal(keys.filter((k) => k.retiredAt === null).length, 1);
+      assert.equal(keys.find((k) => k.retiredAt === null)?.kid, kid);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('serve refuses a bad configuration, listing what to fix', () => {
+    const r = spawnSync(process.execPath, [bin, 'serve'], {
+      cwd: dir,
+      env: { ...process.env, WEAPP_APPS: 'nope', WEAPP_SECRET_KEY: '' },
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /Invalid configuration:/);
+    assert.match(r.stderr, /WEAPP_APPS entry 1 must be appid:secret/);
+    assert.match(r.stderr, /WEAPP_SECRET_KEY is required/);
+  });
+});
