@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { registerConflicts } from './commands/conflicts.ts';
 import { registerDecrypt } from './commands/decrypt.ts';
 import { registerDemo } from './commands/demo.ts';
 import { registerDev } from './commands/dev.ts';
@@ -18,6 +19,7 @@ export function buildCli(): Command {
   registerDemo(program);
   registerMigrate(program);
   registerKeys(program);
+  registerConflicts(program);
   registerDecrypt(program);
   registerEmulator(program);
   return program;

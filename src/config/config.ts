@@ -29,6 +29,20 @@ export interface Config {
   /** Behind a load balancer: trust X-Forwarded-For for the client IP. */
   trustProxy: boolean;
   logLevel: string;
+  /** Where uploaded avatars are kept (the local media store). */
+  avatarDir: string;
+  /** Larger uploads are refused with 413. */
+  avatarMaxBytes: number;
+  /** The multipart field holding the image: the `name` the mini program gives wx.uploadFile. */
+  avatarField: string;
+  /** The origin clients reach this server at; avatar URLs are built on it. No trailing slash. */
+  publicUrl: string;
+  /** Check nicknames with WeChat's msg_sec_check before storing them. */
+  contentCheck: 'off' | 'on';
+  /** When the check cannot be made (WeChat down): store the nickname flagged (open) or refuse (closed). */
+  contentCheckFailure: 'open' | 'closed';
+  /** `link`: a new WeChat account whose phone number one existing user holds joins that user. */
+  phoneLinkPolicy: 'off' | 'link';
 }
 
 export class ConfigError extends Error {
@@ -98,6 +112,23 @@ export function loadConfig(env: Env, defaults: ConfigDefaults = {}): Readonly<Co
   }
   const logLevel = str('LOG_LEVEL') ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  const oneOf = <T extends string>(name: string, values: readonly T[], fallback: T): T => {
+    const raw = str(name);
+    if (raw === undefined) return fallback;
+    if ((values as readonly string[]).includes(raw)) return raw as T;
+    problems.push(`${name} must be one of ${values.join(', ')} (got "${raw.slice(0, 32)}")`);
+    return fallback;
+  };
+  const port = int('PORT', defaults.port ?? 3000, 0, 65535);
+  const host = str('HOST') ?? defaults.host ?? '0.0.0.0';
+  const publicUrl = str('PUBLIC_URL') ?? `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+  if (!/^https?:\/\/[^/?#]+(\/[^?#]*)?$/.test(publicUrl)) {
+    problems.push(`PUBLIC_URL must be an http(s) URL without query or fragment (got "${publicUrl.slice(0, 64)}")`);
+  }
+  const avatarField = str('AVATAR_FIELD') ?? 'file';
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(avatarField)) {
+    problems.push('AVATAR_FIELD must be 1-64 letters, digits, "_" or "-" (the name given to wx.uploadFile)');
+  }
 
   const config: Config = {
     apps,
@@ -106,14 +137,21 @@ export function loadConfig(env: Env, defaults: ConfigDefaults = {}): Readonly<Co
     redisUrl,
     wechatApiBase: wechatApiBase.replace(/\/+$/, ''),
     secretKey: secretKey ?? '',
-    host: str('HOST') ?? defaults.host ?? '0.0.0.0',
-    port: int('PORT', defaults.port ?? 3000, 0, 65535),
+    host,
+    port,
     accessTokenTtlSeconds: int('ACCESS_TOKEN_TTL', 7200, 60, 86_400),
     refreshTokenTtlSeconds: int('REFRESH_TOKEN_TTL', 30 * 86_400, 3600, 365 * 86_400),
     openDataMaxAgeSeconds: int('OPEN_DATA_MAX_AGE', 600, 10, 7 * 86_400),
     loginRateLimitPerMinute: int('LOGIN_RATE_LIMIT', 60, 1, 100_000),
     trustProxy: str('TRUST_PROXY') === 'true' || str('TRUST_PROXY') === '1',
     logLevel,
+    avatarDir: str('AVATAR_DIR') ?? './data/avatars',
+    avatarMaxBytes: int('AVATAR_MAX_BYTES', 2 * 1024 * 1024, 1024, 20 * 1024 * 1024),
+    avatarField,
+    publicUrl: publicUrl.replace(/\/+$/, ''),
+    contentCheck: oneOf('CONTENT_CHECK', ['off', 'on'], 'off'),
+    contentCheckFailure: oneOf('CONTENT_CHECK_FAILURE', ['open', 'closed'], 'open'),
+    phoneLinkPolicy: oneOf('PHONE_LINK_POLICY', ['off', 'link'], 'off'),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({ ...config, apps: Object.freeze(apps.map((a) => Object.freeze(a))) });

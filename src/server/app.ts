@@ -6,9 +6,13 @@ import type { ServerContext } from './context.ts';
 import { installErrorHandling } from './error-handler.ts';
 import { ApiError } from './errors.ts';
 import { loggerOptions } from './logger.ts';
+import { avatarRoutes } from './routes/avatar.ts';
 import { healthRoutes } from './routes/health.ts';
 import { loginRoutes } from './routes/login.ts';
 import { meRoutes } from './routes/me.ts';
+import { mediaRoutes } from './routes/media.ts';
+import { phoneRoutes } from './routes/phone.ts';
+import { profileRoutes } from './routes/profile.ts';
 import { sessionRoutes } from './routes/session.ts';
 import { wxLoginRoutes } from './routes/wx-login.ts';
 
@@ -67,5 +71,9 @@ export async function buildServer(ctx: ServerContext, options: BuildServerOption
   await wxLoginRoutes(app, ctx);
   await sessionRoutes(app, ctx);
   await meRoutes(app, ctx);
+  await profileRoutes(app, ctx);
+  await avatarRoutes(app, ctx);
+  await phoneRoutes(app, ctx);
+  await mediaRoutes(app, ctx);
   return app;
 }

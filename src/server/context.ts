@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Cache } from '../cache/index.ts';
 import type { Config } from '../config/config.ts';
+import type { MediaStore } from '../media/index.ts';
 import type { Store } from '../store/index.ts';
 import type { TokenService } from '../tokens/index.ts';
 import type { AccessTokenManager, WeChatClient } from '../wechat/client/index.ts';
@@ -21,4 +22,6 @@ export interface ServerContext {
   /** The Redis connection for rate limits (and its key prefix) when REDIS_URL is set. */
   redis: { client: Redis; prefix: string } | undefined;
   now: () => number;
+  /** Uploaded avatars: a local directory by default, or any MediaStore given to createServerContext. */
+  media: MediaStore;
 }

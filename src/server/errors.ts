@@ -39,6 +39,26 @@ export const API_ERRORS = {
     status: 409,
     message: 'This WeChat account is linked to another user; an operator must resolve it.',
   },
+  INVALID_NICKNAME: {
+    status: 400,
+    message: 'The nickname is empty, too long, holds control characters, or is WeChat\'s placeholder "微信用户".',
+  },
+  CONTENT_RISKY: { status: 422, message: "WeChat's content check refused this text; ask the user for another." },
+  CONTENT_CHECK_UNAVAILABLE: {
+    status: 503,
+    message: "WeChat's content check could not be reached and CONTENT_CHECK_FAILURE is closed; retry shortly.",
+  },
+  IMAGE_TOO_LARGE: { status: 413, message: 'The image is larger than this server accepts (AVATAR_MAX_BYTES).' },
+  UNSUPPORTED_IMAGE_TYPE: {
+    status: 415,
+    message: 'The upload is not a PNG, JPEG, WebP or GIF image (judged by its content, not its name or type).',
+  },
+  INVALID_PHONE_CODE: {
+    status: 400,
+    message:
+      'WeChat refused the phone code (expired after 5 minutes, already used, or issued to another user or mini program). ' +
+      'Ask the user to tap the phone button again.',
+  },
   NOT_FOUND: { status: 404, message: 'No such route.' },
   METHOD_NOT_ALLOWED: { status: 405, message: 'This route does not accept this method.' },
   BODY_TOO_LARGE: { status: 413, message: 'The request body is larger than this route accepts.' },

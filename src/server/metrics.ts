@@ -8,6 +8,9 @@ export interface Metrics {
   wechatLatency: Histogram<'api'>;
   decryptFailures: Counter<'reason'>;
   httpRequests: Counter<'route' | 'method' | 'status'>;
+  avatarUploads: Counter<'type'>;
+  contentChecks: Counter<'result'>;
+  phoneBindings: Counter<'source'>;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
@@ -44,6 +47,24 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       name: 'weapp_auth_http_requests_total',
       help: 'HTTP requests by route, method and status',
       labelNames: ['route', 'method', 'status'],
+      registers: [registry],
+    }),
+    avatarUploads: new Counter({
+      name: 'weapp_auth_avatar_uploads_total',
+      help: 'Avatars stored, by sniffed image type',
+      labelNames: ['type'],
+      registers: [registry],
+    }),
+    contentChecks: new Counter({
+      name: 'weapp_auth_content_checks_total',
+      help: 'Nickname content checks by result: pass, review, risky, or error (WeChat could not answer)',
+      labelNames: ['result'],
+      registers: [registry],
+    }),
+    phoneBindings: new Counter({
+      name: 'weapp_auth_phone_bindings_total',
+      help: 'Phone numbers stored, by source: code (getuserphonenumber), legacy (decrypted), login',
+      labelNames: ['source'],
       registers: [registry],
     }),
   };

@@ -22,10 +22,19 @@ export const UserSchema = Type.Object(
     language: Type.Union([Type.String(), Type.Null()]),
     phoneNumber: Type.Union([Type.String(), Type.Null()]),
     phoneCountryCode: Type.Union([Type.String(), Type.Null()]),
+    nicknameUnderReview: Type.Boolean({
+      description: 'The content check asked for a manual review of the nickname, or could not be made',
+    }),
     createdAt: Type.String({ format: 'date-time' }),
   },
   { title: 'User' },
 );
+
+/** What the /v1/me routes answer: the user, and what the client may want to ask for next. */
+export const MeResponse = Type.Object({
+  user: UserSchema,
+  next: Type.Array(Type.String(), { description: 'profile_incomplete, phone_missing' }),
+});
 
 export const TokensSchema = {
   accessToken: Type.String({ description: 'JWT (EdDSA); send as Authorization: Bearer' }),
@@ -44,6 +53,9 @@ export const OpenDataFields = {
 
 /** The code from wx.login: 32 characters today; accept a little slack but not megabytes. */
 export const CodeSchema = Type.String({ minLength: 1, maxLength: 128, pattern: '^[0-9A-Za-z_-]+$' });
+
+/** The code from the getPhoneNumber button (64 hex today), not a wx.login code. */
+export const PhoneCodeSchema = Type.String({ minLength: 1, maxLength: 256, pattern: '^[0-9A-Za-z_-]+$' });
 
 export const AppidSchema = Type.String({ pattern: '^wx[0-9a-zA-Z]{16}$' });
 

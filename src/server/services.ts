@@ -1,9 +1,11 @@
 import { Redis } from 'ioredis';
 import { type Cache, CacheAccessTokenStore, DEFAULT_CACHE_PREFIX, openCache } from '../cache/index.ts';
 import type { Config } from '../config/config.ts';
+import type { MediaStore } from '../media/index.ts';
 import { openStore, type Store } from '../store/index.ts';
 import { TokenService } from '../tokens/index.ts';
 import { AccessTokenManager, WeChatClient, type WeChatClientOptions } from '../wechat/client/index.ts';
+import { localAvatarStore } from './avatars/avatar-store.ts';
 import type { ServerContext } from './context.ts';
 import { CodeExchanges } from './login/code-exchange.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
@@ -17,6 +19,8 @@ export interface ContextOptions {
   cachePrefix?: string | undefined;
   now?: () => number;
   metrics?: Metrics;
+  /** Where avatars go; default a LocalMediaStore in AVATAR_DIR, served under PUBLIC_URL/media/avatars. */
+  media?: MediaStore;
 }
 
 export type OwnedServerContext = ServerContext & { close(): Promise<void> };
@@ -89,6 +93,7 @@ export async function createServerContext(
       tokens,
       metrics,
       codeExchanges: new CodeExchanges(cache, store.box),
+      media: options.media ?? localAvatarStore(config),
       now,
       close,
     };

@@ -13,6 +13,7 @@ export function userView(user: User) {
     language: user.language,
     phoneNumber: user.phoneNumber,
     phoneCountryCode: user.phoneCountryCode,
+    nicknameUnderReview: user.nicknameReview,
     createdAt: new Date(user.createdAt).toISOString(),
   };
 }

@@ -13,6 +13,7 @@ export function fromWeChatError(err: unknown): ApiError | undefined {
   const details = { errcode: err.errcode, ...(err.rid && { rid: err.rid }) };
   switch (err.category) {
     case 'invalid_code':
+      if (err.api === 'getPhoneNumber') return phoneCodeRefused(err.meaning, details);
       return err.errcode === 40163
         ? new ApiError('CODE_USED', undefined, details)
         : new ApiError('INVALID_CODE', undefined, details);
@@ -23,6 +24,10 @@ export function fromWeChatError(err: unknown): ApiError | undefined {
       return new ApiError('WECHAT_RATE_LIMITED', `WeChat limited ${err.api}: ${err.meaning}.`, details);
     case 'busy':
       return new ApiError('WECHAT_UNAVAILABLE', undefined, details);
+    case 'invalid_openid':
+      // getuserphonenumber checks the code against the openid we send: the code is someone else's.
+      if (err.api === 'getPhoneNumber') return phoneCodeRefused('it was issued to another WeChat user', details);
+      return new ApiError('WECHAT_ERROR', `WeChat ${err.api} failed: ${err.meaning}.`, details);
     case 'credentials_invalid':
     case 'ip_not_allowed':
     case 'permission_denied':
@@ -33,3 +38,11 @@ export function fromWeChatError(err: unknown): ApiError | undefined {
 }
 
 const ApiErrorHint = 'Check WEAPP_APPS and the IP whitelist in the mini program admin console.';
+
+function phoneCodeRefused(reason: string, details: Record<string, unknown>): ApiError {
+  return new ApiError(
+    'INVALID_PHONE_CODE',
+    `WeChat refused the phone code: ${reason}. Ask the user to tap the phone button again.`,
+    details,
+  );
+}

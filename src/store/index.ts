@@ -11,6 +11,12 @@ export {
 } from './identities.ts';
 export { type LoginInput, type LoginResult, upsertIdentityOnLogin } from './login.ts';
 export { migrateToLatest } from './migrate.ts';
+export {
+  linkNewUserByPhone,
+  type PhoneLinkInput,
+  type PhoneLinkRefusal,
+  type PhoneLinkResult,
+} from './phone-link.ts';
 export { createSecretBox, parseSecretKey, type SecretBox, type SecretPurpose } from './secret-box.ts';
 export {
   createSession,

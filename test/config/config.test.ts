@@ -70,6 +70,55 @@ describe('loadConfig', () => {
     assert.match(found.join('\n'), /WEAPP_SECRET_KEY is required: .*openssl rand -base64 32/);
   });
 
+  it('reads the user-details settings, with defaults that need no WeChat permission', () => {
+    const d = loadConfig(base);
+    assert.equal(d.avatarDir, './data/avatars');
+    assert.equal(d.avatarMaxBytes, 2 * 1024 * 1024);
+    assert.equal(d.avatarField, 'file');
+    assert.equal(d.publicUrl, 'http://127.0.0.1:3000');
+    assert.equal(d.contentCheck, 'off');
+    assert.equal(d.contentCheckFailure, 'open');
+    assert.equal(d.phoneLinkPolicy, 'off');
+    const c = loadConfig({
+      ...base,
+      AVATAR_DIR: '/var/lib/weapp-auth/avatars',
+      AVATAR_MAX_BYTES: '1048576',
+      AVATAR_FIELD: 'avatar',
+      PUBLIC_URL: 'https://auth.example.com/',
+      CONTENT_CHECK: 'on',
+      CONTENT_CHECK_FAILURE: 'closed',
+      PHONE_LINK_POLICY: 'link',
+    });
+    assert.deepEqual(
+      [
+        c.avatarDir,
+        c.avatarMaxBytes,
+        c.avatarField,
+        c.publicUrl,
+        c.contentCheck,
+        c.contentCheckFailure,
+        c.phoneLinkPolicy,
+      ],
+      ['/var/lib/weapp-auth/avatars', 1048576, 'avatar', 'https://auth.example.com', 'on', 'closed', 'link'],
+    );
+    const found = problems({
+      ...base,
+      AVATAR_MAX_BYTES: '10',
+      AVATAR_FIELD: 'my file',
+      PUBLIC_URL: 'auth.example.com',
+      CONTENT_CHECK: 'yes',
+      CONTENT_CHECK_FAILURE: 'ignore',
+      PHONE_LINK_POLICY: 'merge',
+    });
+    assert.equal(found.length, 6);
+    assert.match(found.join('\n'), /AVATAR_MAX_BYTES must be a whole number between 1024 and 20971520/);
+    assert.match(found.join('\n'), /AVATAR_FIELD must be 1-64 letters/);
+    assert.match(found.join('\n'), /PUBLIC_URL must be an http\(s\) URL/);
+    assert.match(found.join('\n'), /CONTENT_CHECK must be one of off, on \(got "yes"\)/);
+    assert.match(found.join('\n'), /CONTENT_CHECK_FAILURE must be one of open, closed/);
+    assert.match(found.join('\n'), /PHONE_LINK_POLICY must be one of off, link/);
+  });
+
   it('refuses a duplicated appid', () => {
     assert.match(
       problems({ ...base, WEAPP_APPS: `wx4f4bc4dec97d474b:${secret},wx4f4bc4dec97d474b:${secret}` }).join(),

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { loadConfig } from '../../src/config/config.ts';
 import type { UserInfoResult, WxFail } from '../../src/emulator/index.ts';
@@ -35,12 +38,16 @@ export async function startStack(h: DialectHarness, options: StackOptions = {}) 
       }),
     );
   const database = options.database ?? (await h.freshDatabase());
+  // Uploaded avatars of this stack only, removed with it.
+  const avatarDir = mkdtempSync(join(tmpdir(), 'weapp-auth-avatars-'));
+  h.track({ close: async () => rmSync(avatarDir, { recursive: true, force: true }) });
   const config = loadConfig({
     WEAPP_APPS: `${APPID}:${SECRET},${APPID2}:${SECRET2}`,
     WEAPP_SECRET_KEY: TEST_SECRET_KEY,
     DATABASE_URL: database.url,
     WECHAT_API_BASE: emulator.url,
     LOGIN_RATE_LIMIT: '100000',
+    AVATAR_DIR: avatarDir,
     ...options.env,
   });
   // The server's clock: tests move it forward to expire tokens.

@@ -1,20 +1,22 @@
+import type { FastifyBaseLogger } from 'fastify';
 import type { AppCredentials } from '../../config/config.ts';
 import {
   type Identity,
-  isStoreError,
   type LoginResult,
   type Store,
+  UnionIdConflictError,
   type User,
   updateUserProfile,
   upsertIdentityOnLogin,
 } from '../../store/index.ts';
 import type { ClientMeta, IssuedTokens, TokenService } from '../../tokens/index.ts';
-import type { Code2SessionResult, WeChatClient } from '../../wechat/client/index.ts';
-import type { OpenData } from '../../wechat/crypto/index.ts';
+import type { AccessTokenManager, Code2SessionResult, WeChatClient } from '../../wechat/client/index.ts';
+import { isOpenDataError, type OpenData } from '../../wechat/crypto/index.ts';
 import { ApiError } from '../errors.ts';
 import type { Metrics } from '../metrics.ts';
 import { fromWeChatError } from '../wechat-errors.ts';
 import type { CodeExchanges } from './code-exchange.ts';
+import { applyLoginPhone, phoneForLogin } from './login-phone.ts';
 import { decryptWithStoredKeys, type OpenDataInput, profileFromOpenData } from './open-data.ts';
 
 export interface LoginDeps {
@@ -25,6 +27,11 @@ export interface LoginDeps {
   codeExchanges: CodeExchanges;
   openDataMaxAgeSeconds: number;
   now: () => number;
+  /** For the phone code a login may carry. */
+  accessTokens: AccessTokenManager;
+  phoneLinkPolicy: 'off' | 'link';
+  /** The request's logger: refused unionid links and phone links are worth a line. */
+  log: Pick<FastifyBaseLogger, 'info' | 'warn'>;
 }
 
 export interface LoginInput {
@@ -32,6 +39,8 @@ export interface LoginInput {
   code: string;
   /** getUserInfo / getUserProfile data to store as the profile in the same call. */
   profile?: OpenDataInput | undefined;
+  /** A getPhoneNumber code: the user gets the phone number in the same round trip. */
+  phoneCode?: string | undefined;
   meta: ClientMeta;
 }
 
@@ -44,11 +53,13 @@ export interface LoginOutcome {
   openData: OpenData | undefined;
 }
 
-/** Flow 1: code → WeChat → identity and user → (profile) → our tokens. */
+/** Flow 1: code → WeChat → (phone) → identity and user → (phone link) → (profile) → our tokens. */
 export async function login(deps: LoginDeps, input: LoginInput): Promise<LoginOutcome> {
   try {
     const session = await exchangeCode(deps, input.app, input.code);
-    const linked = await upsertIdentity(deps, input.app.appid, session);
+    const phone = await phoneForLogin(deps, { appid: input.app.appid, openid: session.openid }, input.phoneCode);
+    const identified = await upsertIdentity(deps, input.app.appid, session);
+    const linked = await applyLoginPhone(deps, identified, phone);
     const { user, openData } = await applyProfile(deps, linked, input.profile);
     const tokens = await deps.tokens.issue({
       userId: user.id,
@@ -59,7 +70,9 @@ export async function login(deps: LoginDeps, input: LoginInput): Promise<LoginOu
     deps.metrics.logins.inc({ outcome: linked.isNewUser ? 'new_user' : 'ok' });
     return { tokens, user, identity: linked.identity, isNewUser: linked.isNewUser, openData };
   } catch (err) {
-    deps.metrics.logins.inc({ outcome: (err as { code?: string }).code ?? 'INTERNAL' });
+    // Only our own codes as labels: a driver's error code would grow the label set without bound.
+    const outcome = err instanceof ApiError || isOpenDataError(err) ? err.code : 'INTERNAL';
+    deps.metrics.logins.inc({ outcome });
     throw err;
   }
 }
@@ -87,7 +100,12 @@ export async function upsertIdentity(
       deps.now(),
     );
   } catch (err) {
-    if (isStoreError(err) && err.code === 'UNIONID_CONFLICT') {
+    if (err instanceof UnionIdConflictError) {
+      // Never merged silently: an operator decides, from `weapp-auth conflicts`.
+      deps.log.warn(
+        { appid, userId: err.userId, otherUserId: err.otherUserId },
+        'login refused: WeChat gave this identity a unionid its user cannot take (see weapp-auth conflicts)',
+      );
       throw new ApiError('UNIONID_CONFLICT', undefined, { appid });
     }
     throw err;

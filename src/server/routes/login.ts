@@ -2,8 +2,16 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { resolveApp } from '../app-resolver.ts';
 import type { ServerContext } from '../context.ts';
-import { login } from '../login/login-flow.ts';
-import { AppidSchema, CodeSchema, errorResponses, OpenDataFields, TokensSchema, UserSchema } from '../schemas.ts';
+import { type LoginDeps, login } from '../login/login-flow.ts';
+import {
+  AppidSchema,
+  CodeSchema,
+  errorResponses,
+  OpenDataFields,
+  PhoneCodeSchema,
+  TokensSchema,
+  UserSchema,
+} from '../schemas.ts';
 import { nextSteps, userView } from '../views.ts';
 
 const LoginBody = Type.Object(
@@ -14,7 +22,10 @@ const LoginBody = Type.Object(
     iv: Type.Optional(OpenDataFields.iv),
     rawData: OpenDataFields.rawData,
     signature: OpenDataFields.signature,
-    // A phone code for creating the user with the phone in one round trip arrives with issue 6.
+    phoneCode: Type.Optional({
+      ...PhoneCodeSchema,
+      description: 'The getPhoneNumber button code: the user gets the phone number in the same round trip',
+    }),
   },
   { additionalProperties: false },
 );
@@ -32,7 +43,7 @@ export function clientMeta(request: FastifyRequest) {
   return { ip: request.ip, userAgent: typeof ua === 'string' ? ua.slice(0, 256) : undefined };
 }
 
-export function loginDeps(ctx: ServerContext) {
+export function loginDeps(ctx: ServerContext, request: FastifyRequest): LoginDeps {
   return {
     store: ctx.store,
     wechat: ctx.wechat,
@@ -41,6 +52,9 @@ export function loginDeps(ctx: ServerContext) {
     codeExchanges: ctx.codeExchanges,
     openDataMaxAgeSeconds: ctx.config.openDataMaxAgeSeconds,
     now: ctx.now,
+    accessTokens: ctx.accessTokens,
+    phoneLinkPolicy: ctx.config.phoneLinkPolicy,
+    log: request.log,
   };
 }
 
@@ -69,7 +83,13 @@ export async function loginRoutes(app: FastifyInstance, ctx: ServerContext): Pro
               signature: body.signature,
             }
           : undefined;
-      const outcome = await login(loginDeps(ctx), { app, code: body.code, profile, meta: clientMeta(request) });
+      const outcome = await login(loginDeps(ctx, request), {
+        app,
+        code: body.code,
+        profile,
+        phoneCode: body.phoneCode,
+        meta: clientMeta(request),
+      });
       return {
         accessToken: outcome.tokens.accessToken,
         refreshToken: outcome.tokens.refreshToken,

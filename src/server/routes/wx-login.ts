@@ -36,7 +36,7 @@ const WxLoginResponse = Type.Object({
 export async function wxLoginRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   const handler = async (request: FastifyRequest, input: WxLoginInput) => {
     const wxApp = resolveApp(ctx.config, request, input.appid);
-    const outcome = await login(loginDeps(ctx), {
+    const outcome = await login(loginDeps(ctx, request), {
       app: wxApp,
       code: input.code,
       profile: { encryptedData: input.encryptedData, iv: input.iv, rawData: input.rawData, signature: input.signature },

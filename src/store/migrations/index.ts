@@ -1,5 +1,6 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as initial from './0001_initial.ts';
+import * as phoneLookup from './0002_phone_lookup.ts';
 
 /**
  * Every migration, in order, in code: the list ships inside the bundle, so no directory has to be
@@ -7,6 +8,7 @@ import * as initial from './0001_initial.ts';
  */
 const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   '0001_initial': initial,
+  '0002_phone_lookup': phoneLookup,
 });
 
 export const migrationProvider: MigrationProvider = {

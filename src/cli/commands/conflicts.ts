@@ -1,0 +1,52 @@
+import { existsSync } from 'node:fs';
+import type { Command } from 'commander';
+import { listUnionIdConflicts, openDatabase, type UnionIdConflict } from '../../store/index.ts';
+
+/**
+ * `weapp-auth conflicts`: the logins refused because WeChat's unionid for an identity belongs to
+ * another user. Merging accounts is a business decision, so the server never does it; this list
+ * is where an operator starts (docs/user-details.md explains how to resolve one).
+ */
+export function registerConflicts(program: Command): void {
+  program
+    .command('conflicts')
+    .description('list unionid conflicts: logins refused because the unionid belongs to another user (DATABASE_URL)')
+    .option('--json', 'one JSON array instead of a table')
+    .action(async (flags: { json?: boolean }) => {
+      if (existsSync('.env')) process.loadEnvFile('.env');
+      const database = await openDatabase({ url: process.env.DATABASE_URL || undefined });
+      try {
+        const conflicts = await listUnionIdConflicts(database.db);
+        process.stdout.write(flags.json ? `${JSON.stringify(conflicts, null, 2)}\n` : table(conflicts));
+      } finally {
+        await database.close();
+      }
+    });
+}
+
+const COLUMNS: [string, (c: UnionIdConflict) => string][] = [
+  ['last seen', (c) => new Date(c.lastSeenAt).toISOString()],
+  ['first seen', (c) => new Date(c.createdAt).toISOString()],
+  ['appid', (c) => c.appid],
+  ['openid', (c) => c.openid],
+  ['unionid', (c) => c.unionid],
+  ['user of the identity', (c) => c.userId],
+  ['user holding the unionid', (c) => c.otherUserId ?? '(none: the user holds another unionid)'],
+];
+
+function table(conflicts: UnionIdConflict[]): string {
+  if (conflicts.length === 0) return 'No unionid conflicts.\n';
+  const rows = [COLUMNS.map(([title]) => title), ...conflicts.map((c) => COLUMNS.map(([, cell]) => cell(c)))];
+  const widths = COLUMNS.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  const lines = rows.map((r) =>
+    r
+      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd(),
+  );
+  return (
+    `${conflicts.length} unionid conflict${conflicts.length === 1 ? '' : 's'}, most recently seen first. ` +
+    'Their logins are refused (409 UNIONID_CONFLICT); nothing was merged.\n\n' +
+    `${lines.join('\n')}\n\nHow to resolve one: docs/user-details.md, "Unionid conflicts".\n`
+  );
+}
