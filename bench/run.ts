@@ -91,7 +91,7 @@ async function cryptoBenches(): Promise<void> {
   });
 }
 
-async function httpBenches(label: string, databaseUrl: string, schema?: string): Promise<void> {
+async function httpBenches(label: string, databaseUrl: string, avatarDir: string, schema?: string): Promise<void> {
   const appid = 'wx4f4bc4dec97d474b';
   const secret = randomBytes(16).toString('hex');
   const emulator = await startEmulator({
@@ -105,6 +105,7 @@ async function httpBenches(label: string, databaseUrl: string, schema?: string):
     DATABASE_URL: databaseUrl,
     WECHAT_API_BASE: emulator.url,
     LOGIN_RATE_LIMIT: '100000',
+    AVATAR_DIR: avatarDir,
   });
   const ctx = await createServerContext(config, { schema });
   const app = await buildServer(ctx, { logger: false });
@@ -152,27 +153,29 @@ async function httpBenches(label: string, databaseUrl: string, schema?: string):
   }
 }
 
+async function benchPostgres(url: string, avatarDir: string): Promise<void> {
+  const schema = `wa_bench_${randomBytes(4).toString('hex')}`;
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  await client.query(`create schema ${schema}`);
+  try {
+    await httpBenches('PostgreSQL', url, avatarDir, schema);
+  } finally {
+    await client.query(`drop schema ${schema} cascade`);
+    await client.end();
+  }
+}
+
 async function main(): Promise<void> {
   process.stderr.write('running benchmarks…\n');
   await cryptoBenches();
   const dir = mkdtempSync(join(tmpdir(), 'weapp-auth-bench-'));
   try {
-    await httpBenches('SQLite', `sqlite:${join(dir, 'bench.db')}`);
+    await httpBenches('SQLite', `sqlite:${join(dir, 'bench.db')}`, join(dir, 'avatars'));
+    const pgUrl = process.env.BENCH_DATABASE_URL;
+    if (pgUrl) await benchPostgres(pgUrl, join(dir, 'avatars'));
   } finally {
     rmSync(dir, { recursive: true, force: true });
-  }
-  const pgUrl = process.env.BENCH_DATABASE_URL;
-  if (pgUrl) {
-    const schema = `wa_bench_${randomBytes(4).toString('hex')}`;
-    const client = new pg.Client({ connectionString: pgUrl });
-    await client.connect();
-    await client.query(`create schema ${schema}`);
-    try {
-      await httpBenches('PostgreSQL', pgUrl, schema);
-    } finally {
-      await client.query(`drop schema ${schema} cascade`);
-      await client.end();
-    }
   }
   process.stdout.write(
     `\n| what | n | throughput | p50 | p99 |\n| --- | --- | --- | --- | --- |\n${rows.join('\n')}\n`,
