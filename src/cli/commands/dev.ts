@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { startEmulator } from '../../emulator/index.ts';
+import { PLAYGROUND_PREFIX, playgroundProblem, registerPlayground } from '../../playground/routes.ts';
 import { buildServer } from '../../server/app.ts';
 import { createServerContext } from '../../server/services.ts';
 import { DEMO_APP, DEV_PORTS, devSecretKey } from '../dev-defaults.ts';
@@ -29,6 +30,8 @@ export function registerDev(program: Command): void {
       });
       const ctx = await createServerContext(config);
       const app = await buildServer(ctx);
+      // On the server's own instance: the page calls the API from the same origin.
+      await registerPlayground(app, { emulator, appid: DEMO_APP.appid });
       app.addHook('onClose', async () => {
         await ctx.close();
         await emulator.close();
@@ -40,6 +43,8 @@ export function registerDev(program: Command): void {
       const address = app.server.address();
       const server = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : config.port}`;
       process.stdout.write(walkthrough(server, emulator.url, config.databaseUrl));
+      const problem = playgroundProblem();
+      if (problem) process.stdout.write(`note: ${problem}\n\n`);
     });
 }
 
@@ -48,6 +53,7 @@ function walkthrough(server: string, emulator: string, database: string): string
   return `
 weapp-auth dev is running, offline.
 
+  playground  ${server}${PLAYGROUND_PREFIX}/        (open it: the tutorial's mini program, traced)
   server      ${server}        (API docs: ${server}/docs)
   emulator    ${emulator}        (WeChat's api.weixin.qq.com, plus the phone at /__emulator)
   database    ${database}

@@ -1,0 +1,356 @@
+import { AuthError, isAuthDeny, isAuthError } from './errors.ts';
+import { type AuthEventName, type AuthEvents, Emitter } from './events.ts';
+import { Mutex, SingleFlight } from './flight.ts';
+import { type AuthRequestOptions, type AuthResponse, answerError, isOk, send } from './http.ts';
+import { invoke } from './invoke.ts';
+import { askToOpenSettings, DEFAULT_USERINFO_PROMPT, type PromptWording, wasRefused } from './permission.ts';
+import { SessionStorage } from './storage.ts';
+import type { AuthUser, LoginResult, StoredTokens, TokenAnswer } from './types.ts';
+import { globalWx, type WxApi } from './wx-api.ts';
+
+export interface AuthOptions {
+  /** Where weapp-auth runs, e.g. "https://auth.example.com"; it must be in the app's request domains. */
+  baseUrl: string;
+  /**
+   * The mini program's appid. Default: wx.getAccountInfoSync(). Sent with the login (for servers
+   * hosting several mini programs) and part of the storage keys.
+   */
+  appid?: string;
+  /** A wx-shaped object: the mini program's `wx` (the default), Taro, uni, or the stand-in. */
+  wx?: WxApi;
+  /** Wording of the modal that asks the user to turn an authorization back on. */
+  prompts?: { userInfo?: Partial<PromptWording> };
+  /** Timeout of each call to the server, ms (wx.request's own default is 60 000). */
+  timeoutMs?: number;
+}
+
+export interface UserInfoOptions {
+  /** Language of the place names in the profile. */
+  lang?: 'en' | 'zh_CN' | 'zh_TW';
+  /** This call's wording of the "open settings" modal. */
+  prompt?: Partial<PromptWording>;
+}
+
+export interface UserProfileOptions {
+  /** Why the profile is wanted, shown in WeChat's dialog (1-30 characters). */
+  desc: string;
+  lang?: 'en' | 'zh_CN' | 'zh_TW';
+}
+
+type UserInfoData = WechatMiniprogram.GetUserInfoSuccessCallbackResult;
+
+/** Errors that mean the posted data was sealed with a session_key the server no longer holds. */
+const STALE_DATA = new Set(['SESSION_KEY_STALE', 'DECRYPT_FAILED']);
+
+/**
+ * The client half of weapp-auth. One instance per mini program (create it in app.js):
+ * - login(): wx.login → POST /v1/login → tokens in storage; concurrent callers share one login.
+ * - request(): wx.request with the access token; on 401 one shared refresh, else a new login,
+ *   then one retry.
+ * - getUserInfo(): the legacy profile, sealed with a session_key the server holds, with the
+ *   deny → showModal → openSetting → retry dance.
+ */
+export class Auth {
+  readonly #wx: WxApi;
+  readonly #baseUrl: string;
+  readonly #appid: string | undefined;
+  readonly #storage: SessionStorage;
+  readonly #events = new Emitter();
+  readonly #prompt: PromptWording;
+  readonly #timeoutMs: number;
+  #tokens: StoredTokens | undefined;
+  #user: AuthUser | undefined;
+  readonly #logins = new SingleFlight<LoginResult>();
+  readonly #renewal = new SingleFlight<void>();
+  /**
+   * Held by wx.login + its exchange, and by the collection and upload of open data: a wx.login in
+   * between would rotate the session_key the data is sealed with (wechat-api.md §9.4).
+   */
+  readonly #sessionKey = new Mutex();
+
+  constructor(options: AuthOptions) {
+    if (typeof options?.baseUrl !== 'string' || !/^https?:\/\//.test(options.baseUrl)) {
+      throw new TypeError('createAuth: baseUrl must be an http(s) URL, e.g. "https://auth.example.com"');
+    }
+    const wx = options.wx ?? globalWx();
+    if (!wx) throw new TypeError('createAuth: no `wx` here; pass the wx-shaped object (Taro, uni) as options.wx');
+    this.#wx = wx;
+    this.#baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.#appid = options.appid ?? accountAppid(wx);
+    this.#storage = new SessionStorage(wx, this.#appid ?? 'default');
+    this.#prompt = { ...DEFAULT_USERINFO_PROMPT, ...options.prompts?.userInfo };
+    this.#timeoutMs = options.timeoutMs ?? 15_000;
+    // A restart picks the session up where it was: no wx.login until the server says otherwise.
+    this.#tokens = this.#storage.readTokens();
+    this.#user = this.#storage.readUser();
+  }
+
+  /** The profile cached at the last login or profile update (from storage after a restart). */
+  get user(): AuthUser | undefined {
+    return this.#user;
+  }
+
+  /** Whether tokens are held. The server may still end the session; request() then logs in again. */
+  get isLoggedIn(): boolean {
+    return this.#tokens !== undefined;
+  }
+
+  get appid(): string | undefined {
+    return this.#appid;
+  }
+
+  on<E extends AuthEventName>(event: E, listener: (payload: AuthEvents[E]) => void): () => void {
+    return this.#events.on(event, listener);
+  }
+
+  /** wx.login → POST /v1/login → tokens in storage. Callers arriving meanwhile share this login. */
+  login(): Promise<LoginResult> {
+    return this.#logins.run(() => this.#sessionKey.run(() => this.#exchangeCode()));
+  }
+
+  /**
+   * wx.request to our server (or another backend verifying our tokens) with the access token.
+   * Resolves with 2xx answers; rejects with an AuthError carrying the server's `code` otherwise.
+   */
+  async request<T = unknown>(options: AuthRequestOptions): Promise<AuthResponse<T>> {
+    if (options.auth === false) return this.#checked<T>(await this.#send(options, undefined));
+    const token = await this.#accessToken();
+    let res = await this.#send(options, token);
+    if (res.statusCode === 401) {
+      await this.#renew(token, answerError(res).code);
+      res = await this.#send(options, this.#tokens?.accessToken);
+    }
+    return this.#checked<T>(res);
+  }
+
+  /** GET /v1/me: the user as the server has it now; refreshes the cached profile. */
+  async me(): Promise<AuthUser> {
+    const { data } = await this.request<{ user: AuthUser }>({ url: '/v1/me' });
+    this.#setUser(data.user);
+    return data.user;
+  }
+
+  /**
+   * The legacy profile (wx.getUserInfo) stored on the server. Makes sure WeChat seals it with a
+   * session_key the server holds (wx.checkSession, a login first when it expired, no wx.login
+   * between collecting and posting), and runs the permission dance when the user refused.
+   */
+  async getUserInfo(options: UserInfoOptions = {}): Promise<AuthUser> {
+    const wording = { ...this.#prompt, ...options.prompt };
+    let danced = false;
+    if (await wasRefused(this.#wx, 'scope.userInfo')) {
+      danced = true;
+      await askToOpenSettings(this.#wx, 'scope.userInfo', wording);
+    }
+    let relogin = false;
+    let renewed = false;
+    for (;;) {
+      const token = await this.#accessToken();
+      try {
+        return await this.#sessionKey.run(async () => {
+          if (relogin || !(await this.#sessionKeyAlive())) await this.#exchangeCode();
+          const data = await invoke<UserInfoData>('getUserInfo', (settle) =>
+            this.#wx.getUserInfo({ withCredentials: true, ...(options.lang && { lang: options.lang }), ...settle }),
+          );
+          return this.#postOpenData(data);
+        });
+      } catch (err) {
+        if (!isAuthError(err)) throw err;
+        if (isAuthDeny(err) && !danced) {
+          danced = true;
+          await askToOpenSettings(this.#wx, 'scope.userInfo', wording);
+          continue;
+        }
+        if (err.statusCode === 401 && !renewed) {
+          // Renewed outside the lock (it may log in), then the data is collected again.
+          renewed = true;
+          await this.#renew(token, err.code);
+          continue;
+        }
+        if ((STALE_DATA.has(err.code) || /need wx\.login/.test(err.errMsg ?? '')) && !relogin) {
+          relogin = true;
+          continue;
+        }
+        throw err;
+      }
+    }
+  }
+
+  /**
+   * wx.getUserProfile, stored on the server. Call it straight from a tap handler: WeChat only
+   * shows the dialog for a tap, so it is invoked before anything is awaited.
+   */
+  async getUserProfile(options: UserProfileOptions): Promise<AuthUser> {
+    const produced = invoke<UserInfoData>('getUserProfile', (settle) =>
+      this.#wx.getUserProfile({ desc: options.desc, ...(options.lang && { lang: options.lang }), ...settle }),
+    );
+    produced.catch(() => undefined);
+    let data: UserInfoData;
+    try {
+      data = await produced;
+    } catch (err) {
+      if (isAuthDeny(err)) throw new AuthError('AUTH_DENIED', 'The user refused to share the profile.');
+      throw err;
+    }
+    await this.#accessToken();
+    try {
+      return await this.#postOpenData(data);
+    } catch (err) {
+      if (!isAuthError(err) || err.statusCode !== 401) throw err;
+      // A refresh keeps the session_key; a new login would not, and the data cannot be produced
+      // again without another tap, so a failure here is the caller's to report.
+      await this.#renew(this.#tokens?.accessToken ?? '', err.code);
+      return this.#postOpenData(data);
+    }
+  }
+
+  /** Ends the session on the server (best effort) and forgets it here. */
+  async logout(): Promise<void> {
+    const tokens = this.#tokens;
+    this.#forget();
+    this.#events.emit('logout', { reason: 'logout' });
+    if (!tokens) return;
+    try {
+      let res = await this.#send({ url: '/v1/logout', method: 'POST', data: {} }, tokens.accessToken);
+      if (res.statusCode === 401 && answerError(res).code === 'TOKEN_EXPIRED') {
+        // An expired access token cannot end the session; a refresh can get one that does.
+        const fresh = await this.#post<TokenAnswer>('/v1/token/refresh', { refreshToken: tokens.refreshToken });
+        res = await this.#send({ url: '/v1/logout', method: 'POST', data: {} }, fresh.accessToken);
+      }
+    } catch {
+      // Offline or already ended: the tokens are gone from this phone either way.
+    }
+  }
+
+  // ---- the steps ----
+
+  /** One wx.login and its exchange; a reused or stale code gets one fresh code. Runs under #sessionKey. */
+  async #exchangeCode(): Promise<LoginResult> {
+    for (let attempt = 1; ; attempt++) {
+      const { code } = await invoke<WechatMiniprogram.LoginSuccessCallbackResult>('login', (settle) =>
+        this.#wx.login(settle),
+      );
+      try {
+        const answer = await this.#post<TokenAnswer & LoginResult>('/v1/login', {
+          code,
+          ...(this.#appid && { appid: this.#appid }),
+        });
+        this.#setTokens(answer);
+        this.#setUser(answer.user);
+        const result: LoginResult = { user: answer.user, isNewUser: answer.isNewUser, next: answer.next };
+        this.#events.emit('login', result);
+        return result;
+      } catch (err) {
+        // A code works once, for 5 minutes: a fresh one is the fix for both.
+        if (attempt === 1 && isAuthError(err) && (err.code === 'CODE_USED' || err.code === 'INVALID_CODE')) continue;
+        throw err;
+      }
+    }
+  }
+
+  /** The current access token: after a renewal under way, or after a login when none is held. */
+  async #accessToken(): Promise<string> {
+    const renewing = this.#renewal.running;
+    if (renewing) await renewing.catch(() => undefined);
+    if (!this.#tokens) await this.login();
+    const tokens = this.#tokens as StoredTokens | undefined;
+    if (!tokens) throw new AuthError('SESSION_REVOKED', 'The login did not leave a session.');
+    return tokens.accessToken;
+  }
+
+  /**
+   * After a 401 with `stale`: one refresh shared by every request waiting, a new login when the
+   * refresh token is no good (or the session was revoked). A request whose token was already
+   * replaced just retries.
+   */
+  #renew(stale: string, code: string): Promise<void> {
+    if (this.#tokens && this.#tokens.accessToken !== stale) return Promise.resolve();
+    return this.#renewal.run(async () => {
+      const refreshToken = this.#tokens?.refreshToken;
+      if (refreshToken && code !== 'SESSION_REVOKED') {
+        try {
+          this.#setTokens(await this.#post<TokenAnswer>('/v1/token/refresh', { refreshToken }));
+          return;
+        } catch (err) {
+          if (!isAuthError(err) || err.statusCode !== 401) throw err;
+        }
+      }
+      // The session is over: a restart must not pick these tokens up again.
+      this.#tokens = undefined;
+      this.#storage.clearTokens();
+      await this.login();
+    });
+  }
+
+  async #sessionKeyAlive(): Promise<boolean> {
+    try {
+      await invoke('checkSession', (settle) => this.#wx.checkSession(settle));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** POST /v1/me/userinfo with the current token, no renewal: the caller decides what a 401 means. */
+  async #postOpenData(data: UserInfoData): Promise<AuthUser> {
+    const res = await this.#send(
+      {
+        url: '/v1/me/userinfo',
+        method: 'POST',
+        data: { encryptedData: data.encryptedData, iv: data.iv, rawData: data.rawData, signature: data.signature },
+      },
+      this.#tokens?.accessToken,
+    );
+    const { user } = this.#checked<{ user: AuthUser }>(res).data;
+    this.#setUser(user);
+    return user;
+  }
+
+  async #post<T>(path: string, data: Record<string, unknown>): Promise<T> {
+    return this.#checked<T>(await this.#send({ url: path, method: 'POST', data }, undefined)).data;
+  }
+
+  #send(options: AuthRequestOptions, token: string | undefined): Promise<AuthResponse> {
+    const url = /^https?:\/\//.test(options.url) ? options.url : `${this.#baseUrl}${options.url}`;
+    return send(this.#wx, url, options, token, this.#timeoutMs);
+  }
+
+  #checked<T>(res: AuthResponse): AuthResponse<T> {
+    if (!isOk(res)) throw answerError(res);
+    return res as AuthResponse<T>;
+  }
+
+  #setTokens(answer: TokenAnswer): void {
+    this.#tokens = {
+      accessToken: answer.accessToken,
+      refreshToken: answer.refreshToken,
+      expiresAt: Date.now() + answer.expiresIn * 1000,
+    };
+    this.#storage.writeTokens(this.#tokens);
+  }
+
+  #setUser(user: AuthUser): void {
+    this.#user = user;
+    this.#storage.writeUser(user);
+    this.#events.emit('user', user);
+  }
+
+  #forget(): void {
+    this.#tokens = undefined;
+    this.#user = undefined;
+    this.#storage.clear();
+  }
+}
+
+function accountAppid(wx: WxApi): string | undefined {
+  try {
+    return wx.getAccountInfoSync?.().miniProgram.appId || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The SDK for one mini program; see {@link Auth}. */
+export function createAuth(options: AuthOptions): Auth {
+  return new Auth(options);
+}

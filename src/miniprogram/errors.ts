@@ -1,0 +1,89 @@
+/** Every code our server answers with (README "Errors"); a test keeps this list in step. */
+export const SERVER_ERROR_CODES = [
+  'INVALID_REQUEST',
+  'INVALID_JSON',
+  'UNKNOWN_APP',
+  'INVALID_CODE',
+  'CODE_USED',
+  'CODE_BLOCKED',
+  'INVALID_IV',
+  'MALFORMED_CIPHERTEXT',
+  'DECRYPT_FAILED',
+  'INVALID_PLAINTEXT',
+  'WATERMARK_MISMATCH',
+  'DATA_EXPIRED',
+  'SIGNATURE_MISMATCH',
+  'SESSION_KEY_STALE',
+  'UNAUTHORIZED',
+  'TOKEN_INVALID',
+  'TOKEN_EXPIRED',
+  'SESSION_REVOKED',
+  'REFRESH_TOKEN_INVALID',
+  'REFRESH_TOKEN_REUSED',
+  'UNIONID_CONFLICT',
+  'INVALID_NICKNAME',
+  'CONTENT_RISKY',
+  'CONTENT_CHECK_UNAVAILABLE',
+  'IMAGE_TOO_LARGE',
+  'UNSUPPORTED_IMAGE_TYPE',
+  'INVALID_PHONE_CODE',
+  'NOT_FOUND',
+  'METHOD_NOT_ALLOWED',
+  'BODY_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'RATE_LIMITED',
+  'WECHAT_RATE_LIMITED',
+  'WECHAT_UNAVAILABLE',
+  'WECHAT_CONFIG_ERROR',
+  'WECHAT_ERROR',
+  'INTERNAL',
+] as const;
+
+export type ServerErrorCode = (typeof SERVER_ERROR_CODES)[number];
+
+/**
+ * Failures that happen on the phone rather than on the server:
+ * - `WX_API_FAILED`: a wx.* call failed; `errMsg` is WeChat's text ("login:fail …").
+ * - `NETWORK_ERROR`: wx.request never got an answer ("request:fail …": offline, timeout, domain
+ *   not in the mini program's list).
+ * - `AUTH_DENIED`: the user refused the authorization and did not turn it on in the settings.
+ * - `HTTP_ERROR`: a non-2xx answer without our `{code, message}` body (another backend, a proxy).
+ */
+export type ClientErrorCode = 'WX_API_FAILED' | 'NETWORK_ERROR' | 'AUTH_DENIED' | 'HTTP_ERROR';
+
+/** A server code, a client code, or the code of another backend that answers `{code, message}`. */
+export type AuthErrorCode = ServerErrorCode | ClientErrorCode | (string & {});
+
+export interface AuthErrorInit {
+  statusCode?: number;
+  details?: Record<string, unknown>;
+  errMsg?: string;
+}
+
+/** What every SDK promise rejects with: a stable `code` to switch on, and what the server said. */
+export class AuthError extends Error {
+  override readonly name = 'AuthError';
+  readonly code: AuthErrorCode;
+  /** The HTTP status, when the server answered. */
+  readonly statusCode: number | undefined;
+  readonly details: Record<string, unknown> | undefined;
+  /** WeChat's errMsg, when a wx.* call failed. */
+  readonly errMsg: string | undefined;
+
+  constructor(code: AuthErrorCode, message: string, init: AuthErrorInit = {}) {
+    super(message);
+    this.code = code;
+    this.statusCode = init.statusCode;
+    this.details = init.details;
+    this.errMsg = init.errMsg;
+  }
+}
+
+export function isAuthError(value: unknown): value is AuthError {
+  return value instanceof AuthError;
+}
+
+/** A refusal by the user, as the legacy authorization dialog reports it ("…:fail auth deny"). */
+export function isAuthDeny(err: unknown): boolean {
+  return isAuthError(err) && /:fail (auth den|scope unauthorized)/.test(err.errMsg ?? '');
+}

@@ -1,0 +1,35 @@
+import type { AuthUser, LoginResult } from './types.ts';
+
+export interface AuthEvents {
+  /** A login succeeded (the first, or a transparent re-login after the session ended). */
+  login: LoginResult;
+  /** logout() ended the session. */
+  logout: { reason: 'logout' };
+  /** The cached profile changed. */
+  user: AuthUser;
+}
+
+export type AuthEventName = keyof AuthEvents;
+
+/** A tiny typed emitter: a throwing listener must not break the login that notified it. */
+export class Emitter {
+  readonly #listeners = new Map<AuthEventName, Set<(payload: never) => void>>();
+
+  on<E extends AuthEventName>(event: E, listener: (payload: AuthEvents[E]) => void): () => void {
+    const set = this.#listeners.get(event) ?? new Set();
+    set.add(listener as (payload: never) => void);
+    this.#listeners.set(event, set);
+    return () => set.delete(listener as (payload: never) => void);
+  }
+
+  emit<E extends AuthEventName>(event: E, payload: AuthEvents[E]): void {
+    for (const listener of [...(this.#listeners.get(event) ?? [])]) {
+      try {
+        (listener as (payload: AuthEvents[E]) => void)(payload);
+      } catch (err) {
+        // Reported, not thrown: the SDK's own state is already consistent.
+        console.error('weapp-auth: a listener of', event, 'failed', err);
+      }
+    }
+  }
+}

@@ -1,0 +1,74 @@
+import { AuthError } from './errors.ts';
+import { invoke } from './invoke.ts';
+import type { WxApi } from './wx-api.ts';
+
+export type HttpMethod = NonNullable<WechatMiniprogram.RequestOption['method']>;
+
+export interface AuthRequestOptions {
+  /** A path under `baseUrl` ("/v1/me") or an absolute URL of another backend that verifies our tokens. */
+  url: string;
+  method?: HttpMethod;
+  data?: string | WechatMiniprogram.IAnyObject | ArrayBuffer;
+  header?: Record<string, string>;
+  /** ms; default the SDK's `timeoutMs`. */
+  timeout?: number;
+  dataType?: 'json' | 'text';
+  responseType?: 'text' | 'arraybuffer';
+  /** Send the access token (default true). false sends the request as is. */
+  auth?: boolean;
+}
+
+export interface AuthResponse<T = unknown> {
+  data: T;
+  statusCode: number;
+  header: Record<string, string>;
+}
+
+/** wx.request, promise-based; `success` fires for every HTTP status, so only a network failure rejects. */
+export function send(
+  wx: WxApi,
+  url: string,
+  options: AuthRequestOptions,
+  token: string | undefined,
+  timeoutMs: number,
+): Promise<AuthResponse> {
+  const header: Record<string, string> = {};
+  for (const [name, value] of Object.entries(options.header ?? {})) {
+    if (name.toLowerCase() !== 'authorization' || !token) header[name] = value;
+  }
+  if (token) header.Authorization = `Bearer ${token}`;
+  return invoke<WechatMiniprogram.RequestSuccessCallbackResult>('request', (settle) =>
+    wx.request({
+      url,
+      method: options.method ?? 'GET',
+      header,
+      timeout: options.timeout ?? timeoutMs,
+      dataType: options.dataType ?? 'json',
+      responseType: options.responseType ?? 'text',
+      ...(options.data !== undefined && { data: options.data }),
+      ...settle,
+    }),
+  ).then((res) => ({
+    data: res.data,
+    statusCode: res.statusCode,
+    header: (res.header ?? {}) as Record<string, string>,
+  }));
+}
+
+/** A non-2xx answer as an AuthError: our `{code, message}` body when there is one. */
+export function answerError(res: AuthResponse): AuthError {
+  const body = res.data as { code?: unknown; message?: unknown; details?: unknown } | null;
+  if (body && typeof body === 'object' && typeof body.code === 'string') {
+    const details =
+      body.details && typeof body.details === 'object' ? (body.details as Record<string, unknown>) : undefined;
+    return new AuthError(body.code, typeof body.message === 'string' ? body.message : body.code, {
+      statusCode: res.statusCode,
+      ...(details && { details }),
+    });
+  }
+  return new AuthError('HTTP_ERROR', `HTTP ${res.statusCode}`, { statusCode: res.statusCode });
+}
+
+export function isOk(res: AuthResponse): boolean {
+  return res.statusCode >= 200 && res.statusCode < 300;
+}

@@ -1,0 +1,19 @@
+/**
+ * weapp-auth for the mini program: `createAuth({ baseUrl })` in app.js, then `auth.login()`,
+ * `auth.request()`, `auth.getUserInfo()`. Runs on WeChat's `wx`, Taro, uni-app or the stand-in;
+ * imports nothing from Node.
+ */
+export { Auth, type AuthOptions, createAuth, type UserInfoOptions, type UserProfileOptions } from './auth.ts';
+export {
+  AuthError,
+  type AuthErrorCode,
+  type ClientErrorCode,
+  isAuthError,
+  SERVER_ERROR_CODES,
+  type ServerErrorCode,
+} from './errors.ts';
+export type { AuthEventName, AuthEvents } from './events.ts';
+export type { AuthRequestOptions, AuthResponse, HttpMethod } from './http.ts';
+export { DEFAULT_USERINFO_PROMPT, type PromptWording } from './permission.ts';
+export type { AuthUser, LoginResult, NextStep } from './types.ts';
+export type { WxApi } from './wx-api.ts';

@@ -1,0 +1,16 @@
+/**
+ * A faithful `wx` for Node and the browser, backed by the emulator's control API, so the SDK (or
+ * any mini program code) runs for real in tests and in the playground. Not shipped to mini programs.
+ */
+export type { WxCallEvent, WxFailResult } from './convention.ts';
+export {
+  type AuthorizationRequest,
+  type ModalRequest,
+  type Prompt,
+  type ScriptedBehaviour,
+  ScriptedUser,
+  type SimulatedUser,
+  scriptedUser,
+} from './simulated-user.ts';
+export { MemoryStorage, type StorageArea } from './storage.ts';
+export { createWxStandIn, type WxStandIn, type WxStandInOptions } from './wx-stand-in.ts';

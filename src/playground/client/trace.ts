@@ -1,0 +1,171 @@
+import type { Prompt, WxCallEvent } from '../../miniprogram/stand-in/index.ts';
+import type { NumberedCall } from '../call-feed.ts';
+import { mask } from './mask.ts';
+
+/** Where each WeChat API the emulator serves lives on api.weixin.qq.com. */
+const WECHAT_PATHS: Record<string, string> = {
+  jscode2session: 'GET /sns/jscode2session',
+  token: 'GET /cgi-bin/token',
+  stable_token: 'POST /cgi-bin/stable_token',
+  getuserphonenumber: 'POST /wxa/business/getuserphonenumber',
+  checksession: 'GET /wxa/checksession',
+  resetusersessionkey: 'GET /wxa/resetusersessionkey',
+  msg_sec_check: 'POST /wxa/msg_sec_check',
+};
+
+/** Storage calls are many and dull: one line each, no result. */
+const QUIET = new Set(['getStorageSync', 'setStorageSync', 'removeStorageSync']);
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, className: string, text?: string): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+/** Long harmless strings (rawData, avatar URLs) cut short, so a step fits in a few lines. */
+function shorten(value: unknown): unknown {
+  if (typeof value === 'string') return value.length > 72 ? `${value.slice(0, 60)}…(${value.length})` : value;
+  if (Array.isArray(value)) return value.map(shorten);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, shorten(v)]));
+  }
+  return value;
+}
+
+function json(value: unknown): string {
+  return JSON.stringify(shorten(mask(value)), null, 1)
+    .replace(/\n\s*/g, ' ')
+    .replace(/^\{ /, '{')
+    .replace(/ \}$/, '}');
+}
+
+function pathOf(url: unknown): string {
+  try {
+    const u = new URL(String(url));
+    return u.origin === location.origin ? `${u.pathname}${u.search}` : u.href;
+  } catch {
+    return String(url);
+  }
+}
+
+/**
+ * The live trace beside the phone: every wx call, every request to our server with the calls our
+ * server made to WeChat while answering it, the user's taps, all with secrets masked.
+ */
+export class Trace {
+  readonly #list: HTMLOListElement;
+  readonly #rows = new Map<number, HTMLLIElement>();
+  #lastWechatCall = 0;
+  #pulling: Promise<void> = Promise.resolve();
+
+  constructor(list: HTMLOListElement) {
+    this.#list = list;
+  }
+
+  wx(event: WxCallEvent): void {
+    if (QUIET.has(event.api)) {
+      if (event.phase === 'call') this.#add('storage', `wx.${event.api}(${json(event.detail.key)})`);
+      return;
+    }
+    if (event.api === 'request') {
+      this.#request(event);
+      return;
+    }
+    if (event.phase === 'call') {
+      const args = Object.keys(event.detail).length > 0 ? json(event.detail) : '';
+      this.#rows.set(event.id, this.#add('wx', `wx.${event.api}(${args})`));
+      return;
+    }
+    const row = this.#rows.get(event.id);
+    const outcome = el('div', `outcome ${event.phase}`, `${event.phase === 'ok' ? '←' : '✗'} ${json(event.detail)}`);
+    // Under its call when nothing came in between; else on a row of its own, to keep the order.
+    if (row && row === this.#list.lastElementChild) row.append(outcome);
+    else this.#add('wx', `wx.${event.api}`).append(outcome);
+    this.#scroll();
+  }
+
+  user(prompt: Prompt): void {
+    if (prompt.kind === 'authorize') {
+      this.#add(
+        'user',
+        `the user ${prompt.allowed ? 'allows' : 'denies'} "${prompt.request.scope}" (${prompt.request.api})`,
+      );
+    } else if (prompt.kind === 'modal') {
+      const button = prompt.confirmed ? prompt.modal.confirmText : prompt.modal.cancelText;
+      this.#add('user', `modal "${prompt.modal.title}": the user taps ${button}`);
+    } else {
+      this.#add('user', `settings page: the user leaves ${json(prompt.after)}`);
+    }
+  }
+
+  note(text: string): void {
+    this.#add('note', text);
+  }
+
+  clear(): void {
+    this.#list.replaceChildren();
+    this.#rows.clear();
+  }
+
+  /** Waits until the WeChat-side calls of every finished request are shown (for the page's tests). */
+  settled(): Promise<void> {
+    return this.#pulling;
+  }
+
+  #request(event: WxCallEvent): void {
+    if (event.phase === 'call') {
+      const d = event.detail;
+      const title = `${String(d.method ?? 'GET')} ${pathOf(d.url)}`;
+      const row = this.#add('request', `→ ${title}`);
+      const sent = { ...(d.header ? { header: d.header } : {}), ...(d.data !== undefined ? { data: d.data } : {}) };
+      if (Object.keys(sent).length > 0) row.append(el('div', 'sent', json(sent)));
+      row.append(el('ol', 'wechat'));
+      this.#rows.set(event.id, row);
+      return;
+    }
+    const row = this.#rows.get(event.id) ?? this.#add('request', '→ request');
+    const text =
+      event.phase === 'ok'
+        ? `← ${String(event.detail.statusCode)} ${json(event.detail.data)}`
+        : `✗ ${json(event.detail)}`;
+    const status = Number(event.detail.statusCode);
+    row.append(el('div', `outcome ${event.phase === 'ok' && status < 400 ? 'ok' : 'fail'}`, text));
+    // Our server called WeChat before answering: those calls are in the emulator's feed already.
+    this.#pulling = this.#pulling.then(() => this.#pullWechatCalls(row));
+    this.#scroll();
+  }
+
+  async #pullWechatCalls(row: HTMLLIElement): Promise<void> {
+    try {
+      const res = await fetch(`./api/wechat-calls?after=${this.#lastWechatCall}`);
+      const { calls, last } = (await res.json()) as { calls: NumberedCall[]; last: number };
+      this.#lastWechatCall = last;
+      const list = row.querySelector('ol.wechat') ?? row;
+      for (const call of calls) {
+        const outcome = call.outcome === 'answered' ? `errcode ${call.errcode ?? 0}` : call.outcome;
+        list.append(
+          el(
+            'li',
+            `wechat ${call.errcode ? 'fail' : 'ok'}`,
+            `our server → WeChat: ${WECHAT_PATHS[call.api] ?? call.api}${call.user ? ` (user ${call.user})` : ''} ⇒ ${outcome} · ${call.durationMs} ms`,
+          ),
+        );
+      }
+    } catch (err) {
+      this.note(`could not read the emulator's calls: ${(err as Error).message}`);
+    }
+  }
+
+  #add(kind: string, title: string): HTMLLIElement {
+    const row = el('li', `row ${kind}`);
+    row.append(el('div', 'title', title));
+    this.#list.append(row);
+    this.#scroll();
+    return row;
+  }
+
+  #scroll(): void {
+    this.#list.parentElement?.scrollTo({ top: this.#list.parentElement.scrollHeight });
+  }
+}
