@@ -1,50 +1,22 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-
-const bin = fileURLToPath(new URL('../../bin/weapp-auth.js', import.meta.url));
+import { bin, type DevProcess, startDevProcess } from '../helpers/dev-process.ts';
 
 /** `npm start` as a user runs it (on free ports, in an empty directory), then `npm run demo` against it. */
 describe('weapp-auth dev + demo', () => {
-  let dir: string;
-  let dev: ChildProcess;
-  let output = '';
+  let dev: DevProcess;
   let server = '';
   let emulator = '';
+  let output = '';
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'weapp-auth-dev-'));
-    dev = spawn(process.execPath, [bin, 'dev', '--emulator-port', '0'], {
-      cwd: dir,
-      env: { ...process.env, PORT: '0', LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    dev.stderr?.on('data', (d) => {
-      output += String(d);
-    });
-    await new Promise<void>((resolve, reject) => {
-      dev.stdout?.on('data', (d) => {
-        output += String(d);
-        const s = /server\s+(http:\/\/\S+)/.exec(output);
-        const e = /emulator\s+(http:\/\/\S+)/.exec(output);
-        if (s?.[1] && e?.[1]) {
-          server = s[1];
-          emulator = e[1];
-          resolve();
-        }
-      });
-      dev.once('exit', (code) => reject(new Error(`dev exited with ${code}: ${output}`)));
-    });
+    dev = await startDevProcess();
+    ({ server = '', emulator = '' } = dev.urls);
+    output = dev.output();
   });
 
-  after(() => {
-    dev.kill('SIGTERM');
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => dev.stop());
 
   it('prints the URLs and a curl walk-through', () => {
     assert.match(output, /weapp-auth dev is running, offline/);

@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type DevProcess, startDevProcess } from '../helpers/dev-process.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const bin = join(root, 'bin/weapp-auth.js');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const inCI = Boolean(process.env.CI);
 const missing = existsSync(CHROMIUM)
@@ -17,13 +16,11 @@ const missing = existsSync(CHROMIUM)
 
 /** `npm start` as a user runs it, then the playground in Debian's chromium, clicked like a person would. */
 describe('playground in a real browser', { skip: missing !== undefined && !inCI ? missing : false }, () => {
-  let dir: string;
-  let dev: ChildProcess | undefined;
+  let dev: DevProcess | undefined;
   let browser: BrowserContext | undefined;
   let page: Page;
   let playground = '';
   let emulator = '';
-  let output = '';
 
   before(async () => {
     if (missing) throw new Error(`${missing} — CI is set, so this fails instead of skipping`);
@@ -32,29 +29,9 @@ describe('playground in a real browser', { skip: missing !== undefined && !inCI 
       encoding: 'utf8',
     });
     assert.equal(build.status, 0, build.stdout + build.stderr);
-    dir = mkdtempSync(join(tmpdir(), 'weapp-auth-playground-'));
-    dev = spawn(process.execPath, [bin, 'dev', '--emulator-port', '0'], {
-      cwd: dir,
-      env: { ...process.env, PORT: '0', LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    dev.stderr?.on('data', (d) => {
-      output += String(d);
-    });
-    await new Promise<void>((resolve, reject) => {
-      dev?.stdout?.on('data', (d) => {
-        output += String(d);
-        const p = /playground\s+(http:\/\/\S+)/.exec(output);
-        const e = /emulator\s+(http:\/\/\S+)/.exec(output);
-        if (p?.[1] && e?.[1]) {
-          playground = p[1];
-          emulator = e[1];
-          resolve();
-        }
-      });
-      dev?.once('exit', (code) => reject(new Error(`dev exited with ${code}: ${output}`)));
-    });
-    browser = await chromium.launchPersistentContext(join(dir, 'chromium-profile'), {
+    dev = await startDevProcess(['playground', 'emulator']);
+    ({ playground = '', emulator = '' } = dev.urls);
+    browser = await chromium.launchPersistentContext(join(dev.dir, 'chromium-profile'), {
       executablePath: CHROMIUM,
       headless: true,
       viewport: { width: 1400, height: 880 },
@@ -74,8 +51,7 @@ describe('playground in a real browser', { skip: missing !== undefined && !inCI 
 
   after(async () => {
     await browser?.close();
-    dev?.kill('SIGTERM');
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    dev?.stop();
   });
 
   const status = async () => (await page.locator('#status').textContent()) ?? '';
