@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
@@ -18,11 +19,13 @@ export interface PlaygroundOptions {
   appid: string;
   /** The WeChat user on the simulated phone. */
   user?: string;
+  /** Where the built page and SDK are (default: playground_dist/ and miniprogram_dist/ of the package). */
+  dirs?: { page: string; sdk: string };
 }
 
 /** Why the playground cannot be served (it is built by `npm run build:miniprogram`), or undefined. */
-export function playgroundProblem(): string | undefined {
-  if (existsSync(`${PAGE_DIR}app.js`) && existsSync(`${SDK_DIR}index.mjs`)) return undefined;
+export function playgroundProblem(dirs = { page: PAGE_DIR, sdk: SDK_DIR }): string | undefined {
+  if (existsSync(join(dirs.page, 'app.js')) && existsSync(join(dirs.sdk, 'index.mjs'))) return undefined;
   return 'the playground is not built; run `npm run build:miniprogram` (npm start does it)';
 }
 
@@ -37,8 +40,10 @@ export async function registerPlayground(app: FastifyInstance, options: Playgrou
   app.addHook('onClose', async () => {
     stop();
   });
-  const problem = playgroundProblem();
-  app.get(PLAYGROUND_PREFIX, async (_request, reply) => reply.redirect(`${PLAYGROUND_PREFIX}/`));
+  const dirs = options.dirs ?? { page: PAGE_DIR, sdk: SDK_DIR };
+  const problem = playgroundProblem(dirs);
+  // Unbuilt, the 503 below answers both /playground and /playground/ itself.
+  if (!problem) app.get(PLAYGROUND_PREFIX, async (_request, reply) => reply.redirect(`${PLAYGROUND_PREFIX}/`));
 
   await app.register(
     async (scope) => {
@@ -54,8 +59,8 @@ export async function registerPlayground(app: FastifyInstance, options: Playgrou
         scope.get('/', async (_request, reply) => reply.code(503).type('text/plain; charset=utf-8').send(problem));
         return;
       }
-      await scope.register(fastifyStatic, { root: PAGE_DIR, prefix: '/', redirect: true, index: 'index.html' });
-      await scope.register(fastifyStatic, { root: SDK_DIR, prefix: '/sdk/', decorateReply: false });
+      await scope.register(fastifyStatic, { root: dirs.page, prefix: '/', redirect: true, index: 'index.html' });
+      await scope.register(fastifyStatic, { root: dirs.sdk, prefix: '/sdk/', decorateReply: false });
     },
     { prefix: PLAYGROUND_PREFIX },
   );
