@@ -1,41 +1,16 @@
 import { AuthError, isAuthDeny, isAuthError } from './errors.ts';
 import { type AuthEventName, type AuthEvents, Emitter } from './events.ts';
 import { Mutex, SingleFlight } from './flight.ts';
-import { type AuthRequestOptions, type AuthResponse, answerError, isOk, send } from './http.ts';
+import { type AuthRequestOptions, type AuthResponse, answerError, isOk, send, sendFile } from './http.ts';
 import { invoke } from './invoke.ts';
+import type { AuthOptions, LoginOptions, UserInfoOptions, UserProfileOptions } from './options.ts';
 import { askToOpenSettings, DEFAULT_USERINFO_PROMPT, type PromptWording, wasRefused } from './permission.ts';
+import { bindPhone, type PhoneNumberEvent } from './phone.ts';
+import { type ProfileUpdate, updateProfile } from './profile.ts';
+import type { Session } from './session.ts';
 import { SessionStorage } from './storage.ts';
 import type { AuthUser, LoginResult, StoredTokens, TokenAnswer } from './types.ts';
-import { globalWx, type WxApi } from './wx-api.ts';
-
-export interface AuthOptions {
-  /** Where weapp-auth runs, e.g. "https://auth.example.com"; it must be in the app's request domains. */
-  baseUrl: string;
-  /**
-   * The mini program's appid. Default: wx.getAccountInfoSync(). Sent with the login (for servers
-   * hosting several mini programs) and part of the storage keys.
-   */
-  appid?: string;
-  /** A wx-shaped object: the mini program's `wx` (the default), Taro, uni, or the stand-in. */
-  wx?: WxApi;
-  /** Wording of the modal that asks the user to turn an authorization back on. */
-  prompts?: { userInfo?: Partial<PromptWording> };
-  /** Timeout of each call to the server, ms (wx.request's own default is 60 000). */
-  timeoutMs?: number;
-}
-
-export interface UserInfoOptions {
-  /** Language of the place names in the profile. */
-  lang?: 'en' | 'zh_CN' | 'zh_TW';
-  /** This call's wording of the "open settings" modal. */
-  prompt?: Partial<PromptWording>;
-}
-
-export interface UserProfileOptions {
-  /** Why the profile is wanted, shown in WeChat's dialog (1-30 characters). */
-  desc: string;
-  lang?: 'en' | 'zh_CN' | 'zh_TW';
-}
+import { accountAppid, globalWx, type WxApi } from './wx-api.ts';
 
 type UserInfoData = WechatMiniprogram.GetUserInfoSuccessCallbackResult;
 
@@ -58,6 +33,7 @@ export class Auth {
   readonly #events = new Emitter();
   readonly #prompt: PromptWording;
   readonly #timeoutMs: number;
+  readonly #avatarField: string;
   #tokens: StoredTokens | undefined;
   #user: AuthUser | undefined;
   readonly #logins = new SingleFlight<LoginResult>();
@@ -80,6 +56,7 @@ export class Auth {
     this.#storage = new SessionStorage(wx, this.#appid ?? 'default');
     this.#prompt = { ...DEFAULT_USERINFO_PROMPT, ...options.prompts?.userInfo };
     this.#timeoutMs = options.timeoutMs ?? 15_000;
+    this.#avatarField = options.avatarField ?? 'file';
     // A restart picks the session up where it was: no wx.login until the server says otherwise.
     this.#tokens = this.#storage.readTokens();
     this.#user = this.#storage.readUser();
@@ -103,9 +80,18 @@ export class Auth {
     return this.#events.on(event, listener);
   }
 
-  /** wx.login → POST /v1/login → tokens in storage. Callers arriving meanwhile share this login. */
-  login(): Promise<LoginResult> {
-    return this.#logins.run(() => this.#sessionKey.run(() => this.#exchangeCode()));
+  /**
+   * wx.login → POST /v1/login → tokens in storage. Callers arriving meanwhile share this login;
+   * one with a `phoneCode` waits for it, then logs in with the code (which must reach the server).
+   */
+  async login(options: LoginOptions = {}): Promise<LoginResult> {
+    const { phoneCode } = options;
+    if (phoneCode) {
+      for (let running = this.#logins.running; running; running = this.#logins.running) {
+        await running.catch(() => undefined);
+      }
+    }
+    return this.#logins.run(() => this.#sessionKey.run(() => this.#exchangeCode(phoneCode)));
   }
 
   /**
@@ -114,13 +100,23 @@ export class Auth {
    */
   async request<T = unknown>(options: AuthRequestOptions): Promise<AuthResponse<T>> {
     if (options.auth === false) return this.#checked<T>(await this.#send(options, undefined));
-    const token = await this.#accessToken();
-    let res = await this.#send(options, token);
-    if (res.statusCode === 401) {
-      await this.#renew(token, answerError(res).code);
-      res = await this.#send(options, this.#tokens?.accessToken);
-    }
-    return this.#checked<T>(res);
+    return this.#authorized<T>((token) => this.#send(options, token));
+  }
+
+  /**
+   * The fill-in profile stored on the server: the avatar (`avatarFilePath`, the chooseAvatar
+   * button's temporary file) uploaded first, then the nickname. Blank or "微信用户" is not sent.
+   */
+  updateProfile(update: ProfileUpdate): Promise<AuthUser> {
+    return updateProfile(this.#session, update);
+  }
+
+  /**
+   * The getPhoneNumber button's event (or `e.detail`) stored on the server. A refusal rejects here
+   * with PHONE_DENIED (other failures WX_API_FAILED), without a request.
+   */
+  bindPhone(event: PhoneNumberEvent): Promise<AuthUser> {
+    return bindPhone(this.#session, event);
   }
 
   /** GET /v1/me: the user as the server has it now; refreshes the cached profile. */
@@ -225,7 +221,7 @@ export class Auth {
   // ---- the steps ----
 
   /** One wx.login and its exchange; a reused or stale code gets one fresh code. Runs under #sessionKey. */
-  async #exchangeCode(): Promise<LoginResult> {
+  async #exchangeCode(phoneCode?: string): Promise<LoginResult> {
     for (let attempt = 1; ; attempt++) {
       const { code } = await invoke<WechatMiniprogram.LoginSuccessCallbackResult>('login', (settle) =>
         this.#wx.login(settle),
@@ -234,6 +230,7 @@ export class Auth {
         const answer = await this.#post<TokenAnswer & LoginResult>('/v1/login', {
           code,
           ...(this.#appid && { appid: this.#appid }),
+          ...(phoneCode && { phoneCode }),
         });
         this.#setTokens(answer);
         this.#setUser(answer.user);
@@ -241,11 +238,23 @@ export class Auth {
         this.#events.emit('login', result);
         return result;
       } catch (err) {
-        // A code works once, for 5 minutes: a fresh one is the fix for both.
+        // A code works once, for 5 minutes: a fresh one is the fix for both (a phone code is only
+        // redeemed after the login code was accepted, so it is still good).
         if (attempt === 1 && isAuthError(err) && (err.code === 'CODE_USED' || err.code === 'INVALID_CODE')) continue;
         throw err;
       }
     }
+  }
+
+  /** `send` with the access token; a 401 gets one renewal and one more send. Non-2xx rejects. */
+  async #authorized<T>(send: (token: string | undefined) => Promise<AuthResponse>): Promise<AuthResponse<T>> {
+    const token = await this.#accessToken();
+    let res = await send(token);
+    if (res.statusCode === 401) {
+      await this.#renew(token, answerError(res).code);
+      res = await send(this.#tokens?.accessToken);
+    }
+    return this.#checked<T>(res);
   }
 
   /** The current access token: after a renewal under way, or after a login when none is held. */
@@ -315,6 +324,20 @@ export class Auth {
     return send(this.#wx, url, options, token, this.#timeoutMs);
   }
 
+  /** What the steps in profile.ts and phone.ts may use. */
+  get #session(): Session {
+    return {
+      avatarField: this.#avatarField,
+      cachedUser: () => this.#user,
+      me: () => this.me(),
+      authorized: (sendIt) => this.#authorized(sendIt),
+      send: (options, token) => this.#send(options, token),
+      sendFile: (path, file, token) => sendFile(this.#wx, `${this.#baseUrl}${path}`, file, token, this.#timeoutMs),
+      holdingSessionKey: (fn) => this.#sessionKey.run(fn),
+      setUser: (user) => this.#setUser(user),
+    };
+  }
+
   #checked<T>(res: AuthResponse): AuthResponse<T> {
     if (!isOk(res)) throw answerError(res);
     return res as AuthResponse<T>;
@@ -339,14 +362,6 @@ export class Auth {
     this.#tokens = undefined;
     this.#user = undefined;
     this.#storage.clear();
-  }
-}
-
-function accountAppid(wx: WxApi): string | undefined {
-  try {
-    return wx.getAccountInfoSync?.().miniProgram.appId || undefined;
-  } catch {
-    return undefined;
   }
 }
 

@@ -44,12 +44,13 @@ export type ServerErrorCode = (typeof SERVER_ERROR_CODES)[number];
 /**
  * Failures that happen on the phone rather than on the server:
  * - `WX_API_FAILED`: a wx.* call failed; `errMsg` is WeChat's text ("login:fail …").
- * - `NETWORK_ERROR`: wx.request never got an answer ("request:fail …": offline, timeout, domain
- *   not in the mini program's list).
+ * - `NETWORK_ERROR`: wx.request or wx.uploadFile never got an answer ("request:fail …": offline,
+ *   timeout, domain not in the mini program's list).
  * - `AUTH_DENIED`: the user refused the authorization and did not turn it on in the settings.
+ * - `PHONE_DENIED`: the user refused to share the phone number at the getPhoneNumber button.
  * - `HTTP_ERROR`: a non-2xx answer without our `{code, message}` body (another backend, a proxy).
  */
-export type ClientErrorCode = 'WX_API_FAILED' | 'NETWORK_ERROR' | 'AUTH_DENIED' | 'HTTP_ERROR';
+export type ClientErrorCode = 'WX_API_FAILED' | 'NETWORK_ERROR' | 'AUTH_DENIED' | 'PHONE_DENIED' | 'HTTP_ERROR';
 
 /** A server code, a client code, or the code of another backend that answers `{code, message}`. */
 export type AuthErrorCode = ServerErrorCode | ClientErrorCode | (string & {});

@@ -55,6 +55,44 @@ export function send(
   }));
 }
 
+/** The file part of a wx.uploadFile: a local (temporary) path, sent in the multipart field `name`. */
+export interface FileUpload {
+  filePath: string;
+  name: string;
+}
+
+/**
+ * wx.uploadFile, promise-based, with the access token. WeChat hands the answer over as a string
+ * whatever its type: parsed here when it is JSON. Like `send`, only an upload without answer rejects.
+ */
+export function sendFile(
+  wx: WxApi,
+  url: string,
+  file: FileUpload,
+  token: string | undefined,
+  timeoutMs: number,
+): Promise<AuthResponse> {
+  return invoke<WechatMiniprogram.UploadFileSuccessCallbackResult>('uploadFile', (settle) =>
+    wx.uploadFile({
+      url,
+      filePath: file.filePath,
+      name: file.name,
+      header: token ? { Authorization: `Bearer ${token}` } : {},
+      timeout: timeoutMs,
+      ...settle,
+    }),
+  ).then((res) => ({ data: parsed(res.data), statusCode: res.statusCode, header: {} }));
+}
+
+function parsed(text: unknown): unknown {
+  if (typeof text !== 'string') return text;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
 /** A non-2xx answer as an AuthError: our `{code, message}` body when there is one. */
 export function answerError(res: AuthResponse): AuthError {
   const body = res.data as { code?: unknown; message?: unknown; details?: unknown } | null;

@@ -3,7 +3,7 @@
  * `auth.request()`, `auth.getUserInfo()`. Runs on WeChat's `wx`, Taro, uni-app or the stand-in;
  * imports nothing from Node.
  */
-export { Auth, type AuthOptions, createAuth, type UserInfoOptions, type UserProfileOptions } from './auth.ts';
+export { Auth, createAuth } from './auth.ts';
 export {
   AuthError,
   type AuthErrorCode,
@@ -14,6 +14,9 @@ export {
 } from './errors.ts';
 export type { AuthEventName, AuthEvents } from './events.ts';
 export type { AuthRequestOptions, AuthResponse, HttpMethod } from './http.ts';
+export type { AuthOptions, LoginOptions, UserInfoOptions, UserProfileOptions } from './options.ts';
 export { DEFAULT_USERINFO_PROMPT, type PromptWording } from './permission.ts';
+export type { PhoneNumberDetail, PhoneNumberEvent } from './phone.ts';
+export type { ProfileUpdate } from './profile.ts';
 export type { AuthUser, LoginResult, NextStep } from './types.ts';
 export type { WxApi } from './wx-api.ts';

@@ -14,7 +14,16 @@ function errMsgOf(err: unknown): string | undefined {
 export function wxFailure(api: string, err: unknown): AuthError {
   if (err instanceof AuthError) return err;
   const errMsg = errMsgOf(err) ?? `${api}:fail ${err instanceof Error ? err.message : String(err)}`;
-  return new AuthError(api === 'request' ? 'NETWORK_ERROR' : 'WX_API_FAILED', errMsg, { errMsg });
+  return new AuthError(isNetworkFailure(api, errMsg) ? 'NETWORK_ERROR' : 'WX_API_FAILED', errMsg, { errMsg });
+}
+
+/**
+ * A call to a server that got no answer: every failed wx.request, and a failed wx.uploadFile
+ * unless its temporary file is the problem (no retry mends that).
+ */
+function isNetworkFailure(api: string, errMsg: string): boolean {
+  if (api === 'request') return true;
+  return api === 'uploadFile' && !/\bfile\b/i.test(errMsg.slice('uploadFile'.length));
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

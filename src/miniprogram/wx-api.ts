@@ -9,6 +9,7 @@ export type WxApi = Pick<
   | 'login'
   | 'checkSession'
   | 'request'
+  | 'uploadFile'
   | 'getStorageSync'
   | 'setStorageSync'
   | 'removeStorageSync'
@@ -24,4 +25,13 @@ export type WxApi = Pick<
 export function globalWx(): WxApi | undefined {
   // A bare `wx` global, not globalThis.wx: older iOS runtimes of WeChat have no globalThis.
   return typeof wx === 'undefined' ? undefined : wx;
+}
+
+/** The appid of the mini program `wx` belongs to, when it says (not outside WeChat). */
+export function accountAppid(wx: WxApi): string | undefined {
+  try {
+    return wx.getAccountInfoSync?.().miniProgram.appId || undefined;
+  } catch {
+    return undefined;
+  }
 }

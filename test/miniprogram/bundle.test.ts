@@ -49,6 +49,16 @@ export async function run(): Promise<AuthUser> {
   }
   return auth.getUserInfo({ lang: 'zh_CN' });
 }
+export function onChooseAvatar(e: WechatMiniprogram.CustomEvent<{ avatarUrl: string }>): Promise<AuthUser> {
+  return auth.updateProfile({ avatarFilePath: e.detail.avatarUrl, nickname: 'x' });
+}
+export function onGetPhoneNumber(e: WechatMiniprogram.ButtonGetPhoneNumber): Promise<AuthUser> {
+  return auth.bindPhone(e).catch((err: AuthError) => {
+    if (err.code === 'PHONE_DENIED') return auth.me();
+    throw err;
+  });
+}
+export const signUp = (phoneCode: string) => auth.login({ phoneCode });
 `,
   );
   const r = spawnSync(

@@ -178,6 +178,115 @@ describe('the wx stand-in', () => {
     });
   });
 
+  describe('wx.uploadFile', () => {
+    const upload = (wx: WxStandIn, options: Omit<WechatMiniprogram.UploadFileOption, 'name'> & { name?: string }) =>
+      new Promise<WechatMiniprogram.UploadFileSuccessCallbackResult | string>((resolve) =>
+        wx.uploadFile({ name: 'file', ...options, success: resolve, fail: (e) => resolve(e.errMsg) }),
+      );
+
+    it("POSTs multipart/form-data: the fields, the file in `name`, the header, WeChat's Referer", async () => {
+      const wx = phone('up-ann');
+      wx.files.set('wxfile://tmp_abc.png', new TextEncoder().encode('the bytes'));
+      const res = await upload(wx, {
+        url: `${echo.url}/up`,
+        filePath: 'wxfile://tmp_abc.png',
+        formData: { kind: 'avatar' },
+        header: { Authorization: 'Bearer t', 'Content-Type': 'application/json', Referer: 'https://evil.example/' },
+      });
+      assert.ok(typeof res === 'object', String(res));
+      assert.equal(res.errMsg, 'uploadFile:ok');
+      assert.equal(res.statusCode, 200);
+      // WeChat hands the answer over as a string, JSON or not.
+      assert.equal(res.data, '{"ok":true}');
+      const last = echo.seen.at(-1);
+      assert.equal(last?.method, 'POST');
+      assert.equal(last?.url, '/up');
+      assert.match(last?.headers['content-type'] ?? '', /^multipart\/form-data; boundary=/);
+      assert.equal(last?.headers.authorization, 'Bearer t');
+      assert.equal(last?.headers.referer, `https://servicewechat.com/${APPID}/devtools/page-frame.html`);
+      assert.match(last?.body ?? '', /name="kind"\r\n\r\navatar\r\n/);
+      assert.match(
+        last?.body ?? '',
+        /name="file"; filename="tmp_abc\.png"\r\nContent-Type: image\/png\r\n\r\nthe bytes\r\n/,
+      );
+      assert.deepEqual(
+        wx.log.filter((e) => e.api === 'uploadFile').map((e) => e.phase),
+        ['call', 'ok'],
+      );
+    });
+
+    it('success for every status, the body as text', async () => {
+      const wx = phone('up-ben');
+      wx.files.set('wxfile://tmp_b.jpg', new Uint8Array([1, 2, 3]));
+      const res = await upload(wx, { url: `${echo.url}/missing`, filePath: 'wxfile://tmp_b.jpg' });
+      assert.ok(typeof res === 'object', String(res));
+      assert.equal(res.statusCode, 404);
+      assert.equal(res.data, '{"code":"NOT_FOUND","message":"no"}');
+    });
+
+    it('fails with "uploadFile:fail …" for a file not on the phone, a domain outside the list, no answer', async () => {
+      const wx = phone('up-cat', { allowedOrigins: [echo.url] });
+      const filePath = 'wxfile://tmp_c.png';
+      wx.files.set(filePath, new Uint8Array([1]));
+      assert.equal(
+        await upload(wx, { url: `${echo.url}/up`, filePath: 'wxfile://tmp_gone.png' }),
+        'uploadFile:fail file not found: wxfile://tmp_gone.png',
+      );
+      assert.equal(
+        await upload(wx, { url: 'http://127.0.0.1:9/up', filePath }),
+        'uploadFile:fail url not in domain list',
+      );
+      assert.equal(await upload(wx, { url: `${echo.url}/hang`, filePath, timeout: 50 }), 'uploadFile:fail timeout');
+      const open = phone('up-cat');
+      open.files.set(filePath, new Uint8Array([1]));
+      assert.match(String(await upload(open, { url: 'http://127.0.0.1:9/up', filePath })), /^uploadFile:fail /);
+    });
+  });
+
+  describe('open-type buttons', () => {
+    it('chooseAvatar: the picked image becomes a temporary file on the phone', () => {
+      const wx = phone('btn-ann');
+      const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+      const e = wx.buttons.chooseAvatar(png);
+      assert.equal(e.type, 'chooseavatar');
+      assert.match(e.detail.avatarUrl, /^wxfile:\/\/tmp_[0-9a-f]{24}\.png$/);
+      assert.deepEqual(wx.files.get(e.detail.avatarUrl), png);
+      assert.match(wx.buttons.chooseAvatar(new Uint8Array([0xff, 0xd8, 0xff, 0xe0])).detail.avatarUrl, /\.jpg$/);
+      assert.match(wx.buttons.chooseAvatar(png, 'jpeg').detail.avatarUrl, /\.jpeg$/);
+    });
+
+    it('getPhoneNumber: asks the user; a code, the legacy data while a session_key lives, refusals in e.detail', async () => {
+      const user = scriptedUser('btn-ben');
+      const wx = phone('btn-ben', { user });
+      const first = await wx.buttons.getPhoneNumber();
+      assert.equal(first.type, 'getphonenumber');
+      assert.equal(first.detail.errMsg, 'getPhoneNumber:ok');
+      assert.match(first.detail.code ?? '', /^[0-9a-f]{64}$/);
+      assert.equal(first.detail.encryptedData, undefined);
+      await wx.login();
+      const both = await wx.buttons.getPhoneNumber();
+      assert.ok(both.detail.code && both.detail.encryptedData && both.detail.iv);
+      const legacy = await wx.buttons.getPhoneNumber({ code: false });
+      assert.equal(legacy.detail.code, undefined);
+      assert.ok(legacy.detail.encryptedData && legacy.detail.iv);
+      user.deniesDialogs = true;
+      assert.deepEqual((await wx.buttons.getPhoneNumber()).detail, { errMsg: 'getPhoneNumber:fail user deny' });
+      assert.deepEqual((await wx.buttons.getPhoneNumber({ platform: 'android' })).detail, {
+        errMsg: 'getPhoneNumber:fail:user deny',
+      });
+      assert.deepEqual(
+        user.prompts.map((x) => x.kind === 'authorize' && `${x.request.api} ${x.allowed}`),
+        [
+          'getPhoneNumber true',
+          'getPhoneNumber true',
+          'getPhoneNumber true',
+          'getPhoneNumber false',
+          'getPhoneNumber false',
+        ],
+      );
+    });
+  });
+
   describe('storage', () => {
     it('answers "" for a missing key, keeps Dates, and keeps apps apart', () => {
       const storage = new MemoryStorage();

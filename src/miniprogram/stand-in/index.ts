@@ -2,6 +2,12 @@
  * A faithful `wx` for Node and the browser, backed by the emulator's control API, so the SDK (or
  * any mini program code) runs for real in tests and in the playground. Not shipped to mini programs.
  */
+export type {
+  ChooseAvatarDetail,
+  GetPhoneNumberDetail,
+  PhoneButtonOptions,
+  StandInButtons,
+} from './buttons.ts';
 export type { WxCallEvent, WxFailResult } from './convention.ts';
 export {
   type AuthorizationRequest,
@@ -13,4 +19,5 @@ export {
   scriptedUser,
 } from './simulated-user.ts';
 export { MemoryStorage, type StorageArea } from './storage.ts';
+export type { LocalFiles } from './upload.ts';
 export { createWxStandIn, type WxStandIn, type WxStandInOptions } from './wx-stand-in.ts';

@@ -38,7 +38,7 @@ function body(data: RequestOption['data'], contentType: string): string | ArrayB
   return JSON.stringify(data);
 }
 
-function emptyProfile(): WechatMiniprogram.RequestProfile {
+export function emptyProfile(): WechatMiniprogram.RequestProfile {
   const zero = 0;
   return {
     SSLconnectionEnd: zero,

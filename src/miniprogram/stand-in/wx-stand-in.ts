@@ -1,4 +1,5 @@
 import type { WxApi } from '../wx-api.ts';
+import { createButtons, type StandInButtons } from './buttons.ts';
 import {
   answer,
   TapGesture,
@@ -8,9 +9,11 @@ import {
   type WxFailResult,
   withoutCallbacks,
 } from './convention.ts';
-import { wxRequest } from './request.ts';
+import { emulatorPhone } from './emulator-phone.ts';
+import { type RequestContext, wxRequest } from './request.ts';
 import { type SimulatedUser, scriptedUser } from './simulated-user.ts';
 import { MemoryStorage, PhoneStorage, type StorageArea } from './storage.ts';
+import { type LocalFiles, wxUploadFile } from './upload.ts';
 
 export interface WxStandInOptions {
   /** The emulator, whose control API (/__emulator) plays WeChat's side of the phone. */
@@ -35,6 +38,8 @@ export interface WxStandInOptions {
   version?: string;
   /** The app's request domains (origins); requests elsewhere fail "url not in domain list". */
   allowedOrigins?: string[];
+  /** The phone's local files (temporary path → bytes) that wx.uploadFile reads; default a new Map. */
+  files?: LocalFiles;
   fetch?: typeof fetch;
 }
 
@@ -43,6 +48,10 @@ export interface WxStandIn extends WxApi {
   getAccountInfoSync: WechatMiniprogram.Wx['getAccountInfoSync'];
   clearStorageSync: WechatMiniprogram.Wx['clearStorageSync'];
   readonly user: SimulatedUser;
+  /** The phone's local files: what chooseAvatar made, or paths a test registers. */
+  readonly files: LocalFiles;
+  /** The page's open-type buttons (chooseAvatar, getPhoneNumber), pressed by the user. */
+  readonly buttons: StandInButtons;
   /** Every call and outcome so far, oldest first. */
   readonly log: readonly WxCallEvent[];
   /** Sees each call and outcome as it happens; returns the unsubscribe function. */
@@ -57,12 +66,14 @@ type Json = Record<string, unknown>;
 
 /** Builds a `wx` whose phone side is the emulator and whose user is `options.user`. */
 export function createWxStandIn(options: WxStandInOptions): WxStandIn {
-  const emulator = options.emulatorUrl.replace(/\/+$/, '');
   const { appid } = options;
   const user: SimulatedUser = typeof options.user === 'string' ? scriptedUser(options.user) : options.user;
   const mode = options.userInfo ?? 'anonymous';
   const phone = new PhoneStorage(options.storage ?? new MemoryStorage(), appid);
   const fetcher = options.fetch ?? ((input, init) => fetch(input, init));
+  const phoneApi = emulatorPhone(options.emulatorUrl, appid, user.name, fetcher);
+  const phoneCall = phoneApi.call;
+  const files: LocalFiles = options.files ?? new Map();
   const identifyApp = options.identifyApp ?? (typeof document === 'undefined' ? 'referer' : 'header');
   const platformHeaders: Record<string, string> =
     identifyApp === 'referer'
@@ -102,24 +113,6 @@ export function createWxStandIn(options: WxStandInOptions): WxStandIn {
     return answer(name, opts as WxCallbacks<R> | undefined, traced, deliver);
   }
 
-  /** One call of the emulator's phone API; its `errMsg` decides ok or fail, as on the phone. */
-  async function phoneCall<R>(name: string, body: Json): Promise<R> {
-    let res: Response;
-    try {
-      res = await fetcher(`${emulator}/__emulator/${name}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ appid, user: user.name, ...body }),
-      });
-    } catch (err) {
-      throw new WxFail(`${name}:fail the emulator at ${emulator} did not answer (${(err as Error).message})`);
-    }
-    const answerBody = (await res.json().catch(() => ({}))) as Json;
-    const errMsg = typeof answerBody.errMsg === 'string' ? answerBody.errMsg : undefined;
-    if (res.ok && errMsg?.endsWith(':ok')) return answerBody as R;
-    throw new WxFail(errMsg ?? `${name}:fail ${String(answerBody.message ?? `emulator answered HTTP ${res.status}`)}`);
-  }
-
   /** The legacy authorization dialog: asked once per scope; a refusal sticks until the settings change it. */
   async function authorize(scope: string, name: string): Promise<void> {
     const setting = phone.authSetting();
@@ -147,8 +140,22 @@ export function createWxStandIn(options: WxStandInOptions): WxStandIn {
     }
   };
 
+  /** wx.request and wx.uploadFile: real HTTP, traced. */
+  const network = (name: string, opts: object): RequestContext => {
+    const id = nextId++;
+    emit({ id, api: name, phase: 'call', detail: withoutCallbacks(opts) });
+    return {
+      fetch: fetcher,
+      platformHeaders,
+      allowedOrigins: options.allowedOrigins,
+      onSettled: (ok, detail) => emit({ id, api: name, phase: ok ? 'ok' : 'fail', detail }),
+    };
+  };
+
   const standIn = {
     user,
+    files,
+    buttons: createButtons(files, user, phoneApi),
     log,
     onCall(listener: (event: WxCallEvent) => void) {
       listeners.add(listener);
@@ -243,16 +250,9 @@ export function createWxStandIn(options: WxStandInOptions): WxStandIn {
         (callback) => tap.run(callback),
       ),
 
-    request: (opts: WechatMiniprogram.RequestOption) => {
-      const id = nextId++;
-      emit({ id, api: 'request', phase: 'call', detail: withoutCallbacks(opts) });
-      return wxRequest(opts, {
-        fetch: fetcher,
-        platformHeaders,
-        allowedOrigins: options.allowedOrigins,
-        onSettled: (ok, detail) => emit({ id, api: 'request', phase: ok ? 'ok' : 'fail', detail }),
-      });
-    },
+    request: (opts: WechatMiniprogram.RequestOption) => wxRequest(opts, network('request', opts)),
+    uploadFile: (opts: WechatMiniprogram.UploadFileOption) =>
+      wxUploadFile(opts, { ...network('uploadFile', opts), files }),
 
     getStorageSync: (key: string) => syncCall('getStorageSync', { key }, () => phone.get(key)),
     setStorageSync: (key: string, data: unknown) =>

@@ -1,0 +1,38 @@
+import type { PromptWording } from './permission.ts';
+import type { WxApi } from './wx-api.ts';
+
+export interface AuthOptions {
+  /** Where weapp-auth runs, e.g. "https://auth.example.com"; it must be in the app's request domains. */
+  baseUrl: string;
+  /**
+   * The mini program's appid. Default: wx.getAccountInfoSync(). Sent with the login (for servers
+   * hosting several mini programs) and part of the storage keys.
+   */
+  appid?: string;
+  /** A wx-shaped object: the mini program's `wx` (the default), Taro, uni, or the stand-in. */
+  wx?: WxApi;
+  /** Wording of the modal that asks the user to turn an authorization back on. */
+  prompts?: { userInfo?: Partial<PromptWording> };
+  /** Timeout of each call to the server, ms (wx.request's own default is 60 000). */
+  timeoutMs?: number;
+  /** The multipart field of avatar uploads: the server's AVATAR_FIELD (default "file"). */
+  avatarField?: string;
+}
+
+export interface LoginOptions {
+  /** The getPhoneNumber button's `e.detail.code`: signs up with the phone number in the same call. */
+  phoneCode?: string;
+}
+
+export interface UserInfoOptions {
+  /** Language of the place names in the profile. */
+  lang?: 'en' | 'zh_CN' | 'zh_TW';
+  /** This call's wording of the "open settings" modal. */
+  prompt?: Partial<PromptWording>;
+}
+
+export interface UserProfileOptions {
+  /** Why the profile is wanted, shown in WeChat's dialog (1-30 characters). */
+  desc: string;
+  lang?: 'en' | 'zh_CN' | 'zh_TW';
+}
