@@ -1,11 +1,17 @@
 import { existsSync } from 'node:fs';
 import { type Config, type ConfigDefaults, ConfigError, loadConfig } from '../config/config.ts';
 
-/** Reads `.env` when present (real environment variables win), then validates the configuration. */
-export function configFromEnvironment(defaults: ConfigDefaults = {}): Readonly<Config> {
+/**
+ * Reads `.env` when present (real environment variables win), then validates the configuration.
+ * `overrides` are values the command itself decided (they win over both).
+ */
+export function configFromEnvironment(
+  defaults: ConfigDefaults = {},
+  overrides: Record<string, string> = {},
+): Readonly<Config> {
   if (existsSync('.env')) process.loadEnvFile('.env');
   try {
-    return loadConfig(process.env, defaults);
+    return loadConfig({ ...process.env, ...overrides }, defaults);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);

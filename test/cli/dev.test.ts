@@ -22,6 +22,7 @@ describe('weapp-auth dev + demo', () => {
     assert.match(output, /weapp-auth dev is running, offline/);
     assert.match(output, /__emulator\/login/);
     assert.match(output, /\/v1\/login/);
+    assert.match(output, /picks an avatar, saves a nickname and binds the phone number/);
   });
 
   it('demo walks the tutorial flow and succeeds', async () => {
@@ -35,6 +36,24 @@ describe('weapp-auth dev + demo', () => {
     assert.match(r.stdout, /4\. GET \/v1\/me with the access token → HTTP 200/);
     assert.match(r.stdout, /5\. POST \/v1\/token\/refresh → HTTP 200/);
     assert.doesNotMatch(r.stdout, /session_key"/);
+  });
+
+  it('demo then binds the phone number and sets a nickname, the number printed masked', async () => {
+    const r = spawnSync(process.execPath, [bin, 'demo', '--server', server, '--emulator', emulator], {
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /6\. <button open-type="getPhoneNumber">: the user allows/);
+    assert.match(r.stdout, /"errMsg": "getPhoneNumber:ok"/);
+    assert.match(r.stdout, /7\. POST \/v1\/me\/phone \{code\} → HTTP 200/);
+    assert.match(r.stdout, /8\. POST \/v1\/me \{nickname: "alice \(demo\)"\} → HTTP 200/);
+    assert.match(r.stdout, /"nickname": "alice \(demo\)"/);
+    const res = await fetch(`${emulator}/__emulator/users/alice`);
+    const { purePhoneNumber } = ((await res.json()) as { profile: { purePhoneNumber: string } }).profile;
+    // The number the server stored is alice's, printed by its last four digits only.
+    const masked = `"phoneNumber": "${'*'.repeat(purePhoneNumber.length - 4)}${purePhoneNumber.slice(-4)}"`;
+    assert.ok(r.stdout.includes(masked), `no ${masked} in:\n${r.stdout}`);
+    assert.ok(!r.stdout.includes(purePhoneNumber), 'the phone number was printed in full');
   });
 
   it('demo explains what to do when no dev stack runs', () => {

@@ -63,9 +63,33 @@ describe('playground in a real browser', { skip: missing !== undefined && !inCI 
     await page.waitForSelector('#phone[data-busy="false"]');
   }
 
-  async function profileOf(user: string): Promise<{ nickName: string }> {
+  interface EmulatorProfile {
+    nickName: string;
+    purePhoneNumber: string;
+    countryCode: string;
+  }
+
+  async function profileOf(user: string): Promise<EmulatorProfile> {
     const res = await fetch(`${emulator}/__emulator/users/${user}`);
-    return ((await res.json()) as { profile: { nickName: string } }).profile;
+    return ((await res.json()) as { profile: EmulatorProfile }).profile;
+  }
+
+  /** The stored tokens of the phone's SDK. */
+  async function storedTokens(): Promise<Record<string, string>> {
+    return page.evaluate(() => {
+      const key = Object.keys(localStorage).find((k) => k.endsWith(':tokens'));
+      return key ? (JSON.parse(localStorage.getItem(key) ?? '{}') as { value: Record<string, string> }).value : {};
+    });
+  }
+
+  /** The trace's requests to our server, each with the WeChat calls our server made for it. */
+  async function tracedRequests(): Promise<{ title: string; wechat: string[] }[]> {
+    return page.$$eval('#trace .row.request', (rows) =>
+      rows.map((row) => ({
+        title: row.querySelector('.title')?.textContent ?? '',
+        wechat: [...row.querySelectorAll('li.wechat')].map((li) => li.textContent ?? ''),
+      })),
+    );
   }
 
   it('serves the page, which starts logged out', async () => {
@@ -93,10 +117,7 @@ describe('playground in a real browser', { skip: missing !== undefined && !inCI 
     ]) {
       assert.ok(text.includes(step), `the trace lacks ${step}`);
     }
-    const stored = await page.evaluate(() => {
-      const key = Object.keys(localStorage).find((k) => k.endsWith(':tokens'));
-      return key ? (JSON.parse(localStorage.getItem(key) ?? '{}') as { value: Record<string, string> }).value : {};
-    });
+    const stored = await storedTokens();
     assert.match(stored.accessToken ?? '', /^eyJ/);
     for (const secret of [stored.accessToken, stored.refreshToken]) {
       assert.ok(secret && !text.includes(secret), 'a token reached the trace unmasked');
@@ -133,5 +154,68 @@ describe('playground in a real browser', { skip: missing !== undefined && !inCI 
 
     mkdirSync(join(root, 'test-results'), { recursive: true });
     await page.screenshot({ path: join(root, 'test-results/playground.png') });
+  });
+
+  it('the profile: an avatar and a nickname saved, then the phone number bound, shown masked', async () => {
+    await page.click('#clear-trace');
+    await page.click('#choose-avatar');
+    await page.waitForSelector('#avatar-sheet:not([hidden]) .sample .picture img');
+    await tap('#avatar-sheet .sample[data-sample="1"]');
+    assert.match(await status(), /^Picked "Leaf" \(\d+ bytes, a temporary file on the phone\)/);
+    assert.equal(await page.locator('#avatar-thumb').getAttribute('data-pending'), 'true');
+
+    await page.fill('#nickname-input', 'Ann from the playground');
+    await tap('#save');
+    assert.match(await status(), /^Saved: Ann from the playground, with the uploaded avatar\.$/);
+    assert.equal(await page.locator('#nickname').textContent(), 'Ann from the playground');
+    // The avatar shown is the file our server stored and serves, not the phone's temporary copy.
+    const avatar = await page.waitForFunction(() => {
+      const img = document.querySelector<HTMLImageElement>('#avatar img');
+      return img?.src.includes('/media/avatars/') && img.naturalWidth > 0 ? img.src : false;
+    });
+    const src = String(await avatar.jsonValue());
+    assert.ok(src.startsWith(`${new URL(playground).origin}/media/avatars/`), src);
+    assert.equal(await page.locator('#avatar-thumb').getAttribute('data-pending'), 'false');
+
+    // Refused at the button: the SDK sends nothing.
+    await page.click('.switch');
+    await tap('#bind-phone');
+    assert.match(await status(), /declined to share the phone number \(PHONE_DENIED\)/);
+    assert.match(await trace(), /the user denies "phoneNumber" \(getPhoneNumber\)/);
+    assert.ok(!(await tracedRequests()).some((r) => r.title === '→ POST /v1/me/phone'));
+    assert.equal(await page.locator('#phone-number').textContent(), 'not bound');
+
+    await page.click('.switch');
+    await tap('#bind-phone');
+    const { purePhoneNumber, countryCode } = await profileOf('alice');
+    const masked = `+${countryCode} ${'*'.repeat(purePhoneNumber.length - 4)}${purePhoneNumber.slice(-4)}`;
+    assert.equal(await status(), `Phone number bound: ${masked}.`);
+    assert.equal(await page.locator('#phone-number').textContent(), masked);
+
+    const requests = await tracedRequests();
+    const titles = requests.map((r) => r.title);
+    for (const title of ['→ POST /v1/me/avatar (wx.uploadFile)', '→ POST /v1/me', '→ POST /v1/me/phone']) {
+      assert.ok(titles.includes(title), `the trace lacks ${title}: ${titles.join(' | ')}`);
+    }
+    const phoneCalls = requests.find((r) => r.title === '→ POST /v1/me/phone')?.wechat.join('\n') ?? '';
+    assert.match(phoneCalls, /our server → WeChat: POST \/cgi-bin\/stable_token ⇒ errcode 0/);
+    assert.match(
+      phoneCalls,
+      /our server → WeChat: POST \/wxa\/business\/getuserphonenumber \(user alice\) ⇒ errcode 0/,
+    );
+    const text = await trace();
+    assert.match(text, /<button open-type="chooseAvatar"> → bindchooseavatar/);
+    assert.match(text, /the user allows "phoneNumber" \(getPhoneNumber\)/);
+    assert.match(text, /"nickname": "Ann from the playground"/);
+    assert.match(text, new RegExp(`"phoneNumber": "\\*+${purePhoneNumber.slice(-4)}"`));
+
+    const stored = await storedTokens();
+    for (const secret of [stored.accessToken, stored.refreshToken]) {
+      assert.ok(secret && !text.includes(secret), 'a token reached the trace unmasked');
+    }
+    assert.ok(!(await page.locator('body').textContent())?.includes(purePhoneNumber), 'the phone number shows in full');
+
+    mkdirSync(join(root, 'test-results'), { recursive: true });
+    await page.screenshot({ path: join(root, 'test-results/playground-profile.png') });
   });
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { CallEvent } from '../../src/emulator/index.ts';
 import { CallFeed } from '../../src/playground/call-feed.ts';
-import { mask, maskValue } from '../../src/playground/client/mask.ts';
+import { mask, maskPhone, maskValue } from '../../src/playground/client/mask.ts';
 
 describe('the trace masks secrets', () => {
   const jwt = 'eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ1XzEifQ.c2lnbmF0dXJl';
@@ -31,6 +31,19 @@ describe('the trace masks secrets', () => {
       ok: true,
       none: null,
     });
+  });
+
+  it('phone numbers by field name, keeping the last four digits', () => {
+    assert.deepEqual(
+      mask({
+        user: { phoneNumber: '13800138000', phoneCountryCode: '86' },
+        phone_info: { purePhoneNumber: '5551234' },
+      }),
+      { user: { phoneNumber: '*******8000', phoneCountryCode: '86' }, phone_info: { purePhoneNumber: '***1234' } },
+    );
+    assert.equal(maskPhone('+12025550143'), '+*******0143');
+    assert.equal(maskPhone('0143'), '0143');
+    assert.deepEqual(mask({ phoneNumber: null }), { phoneNumber: null });
   });
 
   it('short secrets give nothing away', () => {

@@ -8,12 +8,19 @@ interface DemoFlags {
   user: string;
 }
 
-/** Long credentials are shown by their start only: enough to recognise, useless to steal. */
-function mask(value: unknown): unknown {
+/** Fields holding a phone number: personal data, printed by its last four digits only. */
+const PHONE_FIELDS = new Set(['phoneNumber', 'purePhoneNumber']);
+
+/**
+ * Long credentials are shown by their start only: enough to recognise, useless to steal. Phone
+ * numbers keep their last four digits ("*******5678").
+ */
+function mask(value: unknown, key = ''): unknown {
+  if (typeof value === 'string' && PHONE_FIELDS.has(key)) return value.replace(/\d(?=(?:\D*\d){4})/g, '*');
   if (typeof value === 'string' && value.length > 24) return `${value.slice(0, 12)}…(${value.length} chars)`;
-  if (Array.isArray(value)) return value.map(mask);
+  if (Array.isArray(value)) return value.map((v) => mask(v, key));
   if (value && typeof value === 'object')
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, mask(v)]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, mask(v, k)]));
   return value;
 }
 
@@ -30,12 +37,15 @@ async function json(url: string, init: RequestInit = {}): Promise<{ status: numb
 
 /**
  * `weapp-auth demo`: plays the classic tutorial's mini program against a running dev stack —
- * wx.login, wx.getUserInfo, then GET /wx/login — and prints each step.
+ * wx.login, wx.getUserInfo, then GET /wx/login — then today's user details (the getPhoneNumber
+ * button, a nickname), and prints each step.
  */
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('walk the login flow against a running `weapp-auth dev`, as a phone would, printing each step')
+    .description(
+      'walk the login and user-details flow against a running `weapp-auth dev`, as a phone would, printing each step',
+    )
     .option('--server <url>', 'the weapp-auth server', `http://127.0.0.1:${DEV_PORTS.server}`)
     .option('--emulator <url>', 'the WeChat emulator', `http://127.0.0.1:${DEV_PORTS.emulator}`)
     .option('--appid <appid>', 'the mini program', DEMO_APP.appid)
@@ -78,10 +88,40 @@ export async function runDemo(flags: DemoFlags, print: (line: string) => void): 
       body: JSON.stringify({ refreshToken: wxLogin.body.refreshToken }),
     });
     step(5, `POST /v1/token/refresh → HTTP ${refreshed.status}`, refreshed.body);
+    if (refreshed.status !== 200) return 1;
+    const details = await userDetails(flags, String(refreshed.body.accessToken), phone, step);
     print('\nThe session_key stayed on the server; the phone only ever held our own tokens.');
-    return me.status === 200 && refreshed.status === 200 ? 0 : 1;
+    return me.status === 200 && details ? 0 : 1;
   } catch (err) {
     print(`Could not reach the dev stack (${(err as Error).message}). Start it first: npm start`);
     return 1;
   }
+}
+
+type Phone = (api: string, body: Record<string, unknown>) => ReturnType<typeof json>;
+
+/**
+ * Today's user details: the getPhoneNumber button's code, which our server redeems with WeChat,
+ * then a nickname as `<input type="nickname">` gives it (wx.request cannot PATCH: POST).
+ */
+async function userDetails(
+  flags: DemoFlags,
+  accessToken: string,
+  phone: Phone,
+  step: (n: number, title: string, detail: unknown) => void,
+): Promise<boolean> {
+  const authorized = (body: Record<string, unknown>): RequestInit => ({
+    method: 'POST',
+    headers: { authorization: `Bearer ${accessToken}` },
+    body: JSON.stringify(body),
+  });
+  const button = await phone('getPhoneNumber', {});
+  step(6, '<button open-type="getPhoneNumber">: the user allows, e.detail', button.body);
+  if (typeof button.body.code !== 'string') return false;
+  const bound = await json(`${flags.server}/v1/me/phone`, authorized({ code: button.body.code }));
+  step(7, `POST /v1/me/phone {code} → HTTP ${bound.status}`, bound.body);
+  const nickname = `${flags.user} (demo)`;
+  const named = await json(`${flags.server}/v1/me`, authorized({ nickname }));
+  step(8, `POST /v1/me {nickname: "${nickname}"} → HTTP ${named.status}`, named.body);
+  return bound.status === 200 && named.status === 200;
 }

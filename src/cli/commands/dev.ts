@@ -5,6 +5,7 @@ import { buildServer } from '../../server/app.ts';
 import { createServerContext } from '../../server/services.ts';
 import { DEMO_APP, DEV_PORTS, devSecretKey } from '../dev-defaults.ts';
 import { configFromEnvironment } from '../env.ts';
+import { freePort } from '../free-port.ts';
 
 /** `weapp-auth dev`: the whole stack offline — emulator, server on SQLite, the demo app. */
 export function registerDev(program: Command): void {
@@ -21,13 +22,18 @@ export function registerDev(program: Command): void {
         sessionKeyRotation: 'sometimes',
         logger: false,
       });
-      const config = configFromEnvironment({
-        apps: `${DEMO_APP.appid}:${DEMO_APP.secret}`,
-        secretKey: devSecretKey(),
-        wechatApiBase: emulator.url,
-        databaseUrl: 'sqlite:./data/dev.db',
-        host: '127.0.0.1',
-      });
+      // PORT=0 ("any free port") is resolved before the config is frozen: the default PUBLIC_URL,
+      // which avatar URLs are built on, must name the port the server really listens on.
+      const config = configFromEnvironment(
+        {
+          apps: `${DEMO_APP.appid}:${DEMO_APP.secret}`,
+          secretKey: devSecretKey(),
+          wechatApiBase: emulator.url,
+          databaseUrl: 'sqlite:./data/dev.db',
+          host: '127.0.0.1',
+        },
+        process.env.PORT?.trim() === '0' ? { PORT: String(await freePort()) } : {},
+      );
       const ctx = await createServerContext(config);
       const app = await buildServer(ctx);
       // On the server's own instance: the page calls the API from the same origin.
@@ -40,8 +46,7 @@ export function registerDev(program: Command): void {
         process.once(signal, () => void app.close().then(() => process.exit(0)));
       }
       await app.listen({ host: config.host, port: config.port });
-      const address = app.server.address();
-      const server = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : config.port}`;
+      const server = `http://127.0.0.1:${config.port}`;
       process.stdout.write(walkthrough(server, emulator.url, config.databaseUrl));
       const problem = playgroundProblem();
       if (problem) process.stdout.write(`note: ${problem}\n\n`);
@@ -54,6 +59,7 @@ function walkthrough(server: string, emulator: string, database: string): string
 weapp-auth dev is running, offline.
 
   playground  ${server}${PLAYGROUND_PREFIX}/        (open it: the tutorial's mini program, traced)
+              logged in, it picks an avatar, saves a nickname and binds the phone number (shown masked)
   server      ${server}        (API docs: ${server}/docs)
   emulator    ${emulator}        (WeChat's api.weixin.qq.com, plus the phone at /__emulator)
   database    ${database}

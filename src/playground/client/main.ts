@@ -6,6 +6,8 @@ import {
   ScriptedUser,
   type WxStandIn,
 } from '../../miniprogram/stand-in/index.ts';
+import { byId, showImage } from './dom.ts';
+import { mountProfile, type ProfileView } from './profile.ts';
 import { Trace } from './trace.ts';
 
 interface PlaygroundConfig {
@@ -47,12 +49,6 @@ class NarratedUser extends ScriptedUser {
   }
 }
 
-function byId<T extends HTMLElement>(id: string): T {
-  const node = document.getElementById(id);
-  if (!node) throw new Error(`the page lacks #${id}`);
-  return node as T;
-}
-
 const view = {
   phone: byId<HTMLElement>('phone'),
   avatar: byId<HTMLDivElement>('avatar'),
@@ -68,18 +64,15 @@ const view = {
   wechatUser: byId<HTMLElement>('wechat-user'),
 };
 
+let profile: ProfileView | undefined;
+
 function showUser(user: AuthUser | undefined): void {
   view.phone.dataset.loggedIn = String(user !== undefined);
   view.nickname.textContent = user ? (user.nickname ?? '(no nickname yet)') : 'Not logged in';
-  view.avatar.replaceChildren();
-  view.avatar.textContent = user?.nickname ? ([...user.nickname][0] ?? '') : '?';
-  if (user?.avatarUrl) {
-    // WeChat's avatar host is on the internet; offline the initial stays.
-    const img = document.createElement('img');
-    img.alt = 'avatar';
-    img.src = user.avatarUrl;
-    img.onload = () => view.avatar.replaceChildren(img);
-  }
+  // The stored avatar: ours at /media/avatars/…, or WeChat's (the initial stays offline).
+  const initial = user?.nickname ? ([...user.nickname][0] ?? '') : '?';
+  showImage(view.avatar, user?.avatarUrl ?? undefined, initial);
+  profile?.show(user);
 }
 
 function showStatus(text: string, kind: 'ok' | 'error' | 'busy' = 'ok'): void {
@@ -90,6 +83,7 @@ function showStatus(text: string, kind: 'ok' | 'error' | 'busy' = 'ok'): void {
 function describe(err: unknown): string {
   if (isAuthError(err)) {
     if (err.code === 'AUTH_DENIED') return 'Authorization denied: the profile stays empty (AUTH_DENIED).';
+    if (err.code === 'PHONE_DENIED') return 'The user declined to share the phone number (PHONE_DENIED).';
     return `${err.code}: ${err.message}`;
   }
   return String(err);
@@ -129,8 +123,6 @@ async function main(): Promise<void> {
     return auth;
   };
   let auth = start();
-  showUser(auth.user);
-  if (auth.user) trace.note('restarted with the tokens in storage: no wx.login needed');
 
   const setDenies = () => {
     user.deniesDialogs = view.deny.checked;
@@ -159,6 +151,10 @@ async function main(): Promise<void> {
     );
   };
 
+  profile = mountProfile({ wx, auth: () => auth, trace, action });
+  showUser(auth.user);
+  if (auth.user) trace.note('restarted with the tokens in storage: no wx.login needed');
+
   action(view.login, async () => {
     trace.note('tap: Log in with WeChat — auth.login(), then auth.getUserInfo()');
     const login = await auth.login();
@@ -166,8 +162,8 @@ async function main(): Promise<void> {
       login.isNewUser ? 'Logged in: a new user. Fetching the profile…' : 'Logged in. Fetching the profile…',
       'busy',
     );
-    const profile = await auth.getUserInfo();
-    return `Logged in as ${profile.nickname ?? 'a user without nickname'}.`;
+    const info = await auth.getUserInfo();
+    return `Logged in as ${info.nickname ?? 'a user without nickname'}.`;
   });
   action(view.me, async () => {
     trace.note('tap: GET /v1/me — auth.request() with the access token');
@@ -183,6 +179,7 @@ async function main(): Promise<void> {
   view.reset.addEventListener('click', () => {
     void auth.logout().finally(() => {
       wx.uninstall();
+      profile?.forget();
       auth = start();
       showUser(undefined);
       showStatus('The mini program was removed from the phone: no storage, no authorizations.');

@@ -12,6 +12,9 @@ const SECRET_KEYS = new Set([
   'authorization',
 ]);
 
+/** Fields holding a phone number: personal data, shown by its last four digits only. */
+const PHONE_KEYS = new Set(['phonenumber', 'purephonenumber']);
+
 const JWT = /^eyJ[\w-]*\.[\w-]+\.[\w-]*$/;
 
 /** "eyJhbG…(412)": enough to tell two values apart, useless to replay. */
@@ -21,10 +24,22 @@ export function maskValue(value: string): string {
   return `${value.slice(0, 6)}…(${value.length})`;
 }
 
-/** A copy of `value` fit for the trace: secrets masked by field name, and anything shaped like a JWT. */
+/** "*******5678": every digit but the last four hidden, so the user can still tell which number it is. */
+export function maskPhone(value: string): string {
+  let keep = 4;
+  return [...value]
+    .reverse()
+    .map((c) => (/\d/.test(c) && keep-- <= 0 ? '*' : c))
+    .reverse()
+    .join('');
+}
+
+/** A copy of `value` fit for the trace: secrets and phone numbers masked by field name, and anything shaped like a JWT. */
 export function mask(value: unknown, key = ''): unknown {
   if (typeof value === 'string') {
-    if (SECRET_KEYS.has(key.toLowerCase()) || JWT.test(value)) return maskValue(value);
+    const name = key.toLowerCase();
+    if (PHONE_KEYS.has(name)) return maskPhone(value);
+    if (SECRET_KEYS.has(name) || JWT.test(value)) return maskValue(value);
     return value;
   }
   if (Array.isArray(value)) return value.map((v) => mask(v, key));

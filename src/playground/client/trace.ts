@@ -40,6 +40,14 @@ function json(value: unknown): string {
     .replace(/ \}$/, '}');
 }
 
+function parsed(text: unknown): unknown {
+  try {
+    return typeof text === 'string' ? JSON.parse(text) : text;
+  } catch {
+    return text;
+  }
+}
+
 function pathOf(url: unknown): string {
   try {
     const u = new URL(String(url));
@@ -68,7 +76,7 @@ export class Trace {
       if (event.phase === 'call') this.#add('storage', `wx.${event.api}(${json(event.detail.key)})`);
       return;
     }
-    if (event.api === 'request') {
+    if (event.api === 'request' || event.api === 'uploadFile') {
       this.#request(event);
       return;
     }
@@ -99,6 +107,13 @@ export class Trace {
     }
   }
 
+  /** An open-type button's event, as the page's handler gets it (`e.detail`). */
+  button(openType: string, detail: object): void {
+    const row = this.#add('wx', `<button open-type="${openType}"> → bind${openType.toLowerCase()}`);
+    row.append(el('div', 'outcome ok', `e.detail ${json(detail)}`));
+    this.#scroll();
+  }
+
   note(text: string): void {
     this.#add('note', text);
   }
@@ -113,22 +128,28 @@ export class Trace {
     return this.#pulling;
   }
 
+  /** wx.request, and wx.uploadFile (always a POST of multipart/form-data), with the server's answer. */
   #request(event: WxCallEvent): void {
+    const upload = event.api === 'uploadFile';
     if (event.phase === 'call') {
       const d = event.detail;
-      const title = `${String(d.method ?? 'GET')} ${pathOf(d.url)}`;
+      const title = upload ? `POST ${pathOf(d.url)} (wx.uploadFile)` : `${String(d.method ?? 'GET')} ${pathOf(d.url)}`;
       const row = this.#add('request', `→ ${title}`);
-      const sent = { ...(d.header ? { header: d.header } : {}), ...(d.data !== undefined ? { data: d.data } : {}) };
+      const sent = {
+        ...(d.header ? { header: d.header } : {}),
+        ...(upload ? { name: d.name, filePath: d.filePath } : {}),
+        ...(d.data !== undefined ? { data: d.data } : {}),
+      };
       if (Object.keys(sent).length > 0) row.append(el('div', 'sent', json(sent)));
       row.append(el('ol', 'wechat'));
       this.#rows.set(event.id, row);
       return;
     }
     const row = this.#rows.get(event.id) ?? this.#add('request', '→ request');
+    // wx.uploadFile hands the answer over as a string: parsed, so its fields are masked like any other.
+    const data = upload ? parsed(event.detail.data) : event.detail.data;
     const text =
-      event.phase === 'ok'
-        ? `← ${String(event.detail.statusCode)} ${json(event.detail.data)}`
-        : `✗ ${json(event.detail)}`;
+      event.phase === 'ok' ? `← ${String(event.detail.statusCode)} ${json(data)}` : `✗ ${json(event.detail)}`;
     const status = Number(event.detail.statusCode);
     row.append(el('div', `outcome ${event.phase === 'ok' && status < 400 ? 'ok' : 'fail'}`, text));
     // Our server called WeChat before answering: those calls are in the emulator's feed already.
@@ -152,6 +173,7 @@ export class Trace {
           ),
         );
       }
+      this.#scroll();
     } catch (err) {
       this.note(`could not read the emulator's calls: ${(err as Error).message}`);
     }
