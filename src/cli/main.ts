@@ -6,6 +6,7 @@ import { registerDemo } from './commands/demo.ts';
 import { registerDev } from './commands/dev.ts';
 import { registerEmulator } from './commands/emulator.ts';
 import { registerKeys } from './commands/keys.ts';
+import { registerMedia } from './commands/media.ts';
 import { registerMigrate } from './commands/migrate.ts';
 import { registerServe } from './commands/serve.ts';
 
@@ -19,6 +20,7 @@ export function buildCli(): Command {
   registerDemo(program);
   registerMigrate(program);
   registerKeys(program);
+  registerMedia(program);
   registerConflicts(program);
   registerDecrypt(program);
   registerEmulator(program);

@@ -1,3 +1,4 @@
+import { S3_BUCKET_NAME, S3_KEY_PREFIX } from '../media/s3-media-store.ts';
 import { parseSecretKey } from '../store/secret-box.ts';
 
 /**
@@ -29,6 +30,10 @@ export interface Config {
   /** Behind a load balancer: trust X-Forwarded-For for the client IP. */
   trustProxy: boolean;
   logLevel: string;
+  /** `local`: avatars in AVATAR_DIR, served by this server; `s3`: in the bucket of `s3`. */
+  mediaStore: 'local' | 's3';
+  /** Set exactly when mediaStore is `s3`. */
+  s3: Readonly<S3Config> | undefined;
   /** Where uploaded avatars are kept (the local media store). */
   avatarDir: string;
   /** Larger uploads are refused with 413. */
@@ -43,6 +48,21 @@ export interface Config {
   contentCheckFailure: 'open' | 'closed';
   /** `link`: a new WeChat account whose phone number one existing user holds joins that user. */
   phoneLinkPolicy: 'off' | 'link';
+}
+
+/** S3-compatible object storage for avatars (the options of S3MediaStore). */
+export interface S3Config {
+  endpoint: string;
+  bucket: string;
+  region: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  /** Where clients download avatars; no trailing slash. */
+  publicUrl: string;
+  /** Undefined: the store's default (path style for an IP or localhost endpoint). */
+  pathStyle: boolean | undefined;
+  /** '' for the bucket's root. */
+  keyPrefix: string;
 }
 
 export class ConfigError extends Error {
@@ -130,6 +150,8 @@ export function loadConfig(env: Env, defaults: ConfigDefaults = {}): Readonly<Co
     problems.push('AVATAR_FIELD must be 1-64 letters, digits, "_" or "-" (the name given to wx.uploadFile)');
   }
 
+  const mediaStore = oneOf('MEDIA_STORE', ['local', 's3'], 'local');
+
   const config: Config = {
     apps,
     defaultAppid: apps[0]?.appid ?? '',
@@ -145,6 +167,8 @@ export function loadConfig(env: Env, defaults: ConfigDefaults = {}): Readonly<Co
     loginRateLimitPerMinute: int('LOGIN_RATE_LIMIT', 60, 1, 100_000),
     trustProxy: str('TRUST_PROXY') === 'true' || str('TRUST_PROXY') === '1',
     logLevel,
+    mediaStore,
+    s3: parseS3(str, mediaStore === 's3', problems),
     avatarDir: str('AVATAR_DIR') ?? './data/avatars',
     avatarMaxBytes: int('AVATAR_MAX_BYTES', 2 * 1024 * 1024, 1024, 20 * 1024 * 1024),
     avatarField,
@@ -154,7 +178,11 @@ export function loadConfig(env: Env, defaults: ConfigDefaults = {}): Readonly<Co
     phoneLinkPolicy: oneOf('PHONE_LINK_POLICY', ['off', 'link'], 'off'),
   };
   if (problems.length > 0) throw new ConfigError(problems);
-  return Object.freeze({ ...config, apps: Object.freeze(apps.map((a) => Object.freeze(a))) });
+  return Object.freeze({
+    ...config,
+    apps: Object.freeze(apps.map((a) => Object.freeze(a))),
+    s3: config.s3 && Object.freeze(config.s3),
+  });
 }
 
 function parseApps(raw: string | undefined, problems: string[]): AppCredentials[] {
@@ -176,4 +204,109 @@ function parseApps(raw: string | undefined, problems: string[]): AppCredentials[
     apps.push({ appid, secret });
   }
   return apps;
+}
+
+const BOOLEANS = new Map([
+  ['true', true],
+  ['1', true],
+  ['false', false],
+  ['0', false],
+]);
+
+const S3_VARIABLES = [
+  'S3_ENDPOINT',
+  'S3_BUCKET',
+  'S3_REGION',
+  'S3_ACCESS_KEY_ID',
+  'S3_SECRET_ACCESS_KEY',
+  'S3_PUBLIC_URL',
+  'S3_PATH_STYLE',
+  'S3_KEY_PREFIX',
+];
+
+/**
+ * The S3_* settings when `enabled`. URLs and credentials are never echoed: a URL may carry a
+ * password, and a secret pasted into the wrong variable must not end up in a log.
+ */
+function parseS3(
+  str: (name: string) => string | undefined,
+  enabled: boolean,
+  problems: string[],
+): S3Config | undefined {
+  if (!enabled) {
+    // Otherwise a forgotten MEDIA_STORE=s3 silently fills a container's disk instead of the bucket.
+    const set = S3_VARIABLES.filter((name) => str(name) !== undefined);
+    if (set.length > 0) {
+      problems.push(
+        `${set.join(', ')} set but MEDIA_STORE is local: set MEDIA_STORE=s3 to store avatars in the bucket`,
+      );
+    }
+    return undefined;
+  }
+  const required = (name: string, what: string): string => {
+    const value = str(name);
+    if (value === undefined) problems.push(`${name} is required with MEDIA_STORE=s3: ${what}`);
+    return value ?? '';
+  };
+  const url = (name: string, what: string): string => {
+    const value = required(name, what);
+    if (value !== '' && !isPlainHttpUrl(value)) {
+      problems.push(`${name} must be an http(s) URL without credentials, query or fragment`);
+    }
+    return value.replace(/\/+$/, '');
+  };
+  const credential = (name: string, what: string): string => {
+    const value = required(name, what);
+    if (value !== '' && !/^[\x21-\x7e]{1,256}$/.test(value)) {
+      problems.push(`${name} must be printable ASCII without spaces (check for a stray quote or newline)`);
+    }
+    return value;
+  };
+
+  const endpoint = url(
+    'S3_ENDPOINT',
+    'the service URL without the bucket, e.g. https://s3.us-east-1.amazonaws.com or https://cos.ap-guangzhou.myqcloud.com',
+  );
+  const bucket = required('S3_BUCKET', 'the bucket holding the avatars');
+  if (bucket !== '' && !S3_BUCKET_NAME.test(bucket)) {
+    problems.push(`S3_BUCKET must be a bucket name: 3-63 of a-z, 0-9, "." and "-" (got "${bucket.slice(0, 64)}")`);
+  }
+  const region = str('S3_REGION') ?? 'us-east-1';
+  if (!/^[a-z0-9-]{1,64}$/.test(region)) {
+    problems.push(
+      `S3_REGION must be a region name such as us-east-1, ap-guangzhou or auto (got "${region.slice(0, 64)}")`,
+    );
+  }
+  const accessKeyId = credential(
+    'S3_ACCESS_KEY_ID',
+    'the access key of credentials that may read, write, list and delete in the bucket',
+  );
+  const secretAccessKey = credential('S3_SECRET_ACCESS_KEY', 'the secret of that access key');
+  const publicUrl = url(
+    'S3_PUBLIC_URL',
+    "where clients download avatars: a CDN domain on the mini program's downloadFile allowlist, or the bucket's public URL",
+  );
+  const rawPathStyle = str('S3_PATH_STYLE');
+  const pathStyle = rawPathStyle === undefined ? undefined : BOOLEANS.get(rawPathStyle);
+  if (rawPathStyle !== undefined && pathStyle === undefined) {
+    problems.push(`S3_PATH_STYLE must be true or false (got "${rawPathStyle.slice(0, 16)}")`);
+  }
+  const rawPrefix = str('S3_KEY_PREFIX') ?? 'avatars/';
+  const keyPrefix = rawPrefix === '/' ? '' : rawPrefix;
+  if (!S3_KEY_PREFIX.test(keyPrefix)) {
+    problems.push(
+      `S3_KEY_PREFIX must be path segments of letters, digits, ".", "_" and "-", such as avatars/ (/ for the bucket's root; got "${rawPrefix.slice(0, 64)}")`,
+    );
+  }
+  return { endpoint, bucket, region, accessKeyId, secretAccessKey, publicUrl, pathStyle, keyPrefix };
+}
+
+function isPlainHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    // An empty `?` or `#` leaves search and hash empty: look at the text too.
+    return /^https?:$/.test(url.protocol) && !url.username && !url.password && !/[?#]/.test(value);
+  } catch {
+    return false;
+  }
 }

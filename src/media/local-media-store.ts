@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { access, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
-import { assertMediaKey, type MediaObject, type MediaStore } from './media-store.ts';
+import { assertMediaKey, MEDIA_KEY, type MediaObject, type MediaStore, type StoredMedia } from './media-store.ts';
 
 export interface LocalMediaStoreOptions {
   /** Created when missing. */
@@ -36,7 +36,8 @@ export class LocalMediaStore implements MediaStore {
   async put(object: MediaObject): Promise<void> {
     assertMediaKey(object.key);
     const target = join(this.directory, object.key);
-    if (await exists(target)) return;
+    // Already there: same bytes. Its mtime is what pruning goes by, so this upload counts as new.
+    if (await touch(target)) return;
     // Written aside, then renamed: a reader never sees half a file, and two identical uploads
     // racing each other both end with the same complete file.
     const partial = join(this.directory, `.partial-${randomBytes(8).toString('hex')}`);
@@ -64,13 +65,33 @@ export class LocalMediaStore implements MediaStore {
     assertMediaKey(key);
     return `${this.#publicBase}/${key}`;
   }
+
+  async *list(): AsyncIterable<StoredMedia> {
+    for (const entry of await readdir(this.directory, { withFileTypes: true })) {
+      // Partial uploads (dotfiles) and anything an operator left here are not ours to list.
+      if (!entry.isFile() || !MEDIA_KEY.test(entry.name)) continue;
+      const stats = await stat(join(this.directory, entry.name)).catch(ignoreMissing);
+      if (stats) yield { key: entry.name, storedAt: stats.mtimeMs };
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    assertMediaKey(key);
+    await rm(join(this.directory, key), { force: true });
+  }
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
+/** Sets the file's times to now; false when there is no such file. */
+async function touch(path: string): Promise<boolean> {
+  const now = new Date();
+  return utimes(path, now, now).then(
+    () => true,
+    (err) => ignoreMissing(err) ?? false,
+  );
+}
+
+/** Undefined for "no such file" (deleted meanwhile); any other error is rethrown. */
+function ignoreMissing(err: unknown): undefined {
+  if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+  throw err;
 }

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { type Cache, CacheAccessTokenStore, DEFAULT_CACHE_PREFIX, openCache } from '../cache/index.ts';
 import type { Config } from '../config/config.ts';
-import type { MediaStore } from '../media/index.ts';
+import { type MediaStore, S3MediaStore } from '../media/index.ts';
 import { openStore, type Store } from '../store/index.ts';
 import { TokenService } from '../tokens/index.ts';
 import { AccessTokenManager, WeChatClient, type WeChatClientOptions } from '../wechat/client/index.ts';
@@ -19,7 +19,7 @@ export interface ContextOptions {
   cachePrefix?: string | undefined;
   now?: () => number;
   metrics?: Metrics;
-  /** Where avatars go; default a LocalMediaStore in AVATAR_DIR, served under PUBLIC_URL/media/avatars. */
+  /** Where avatars go; default {@link mediaStoreFor} the configuration. */
   media?: MediaStore;
 }
 
@@ -93,7 +93,7 @@ export async function createServerContext(
       tokens,
       metrics,
       codeExchanges: new CodeExchanges(cache, store.box),
-      media: options.media ?? localAvatarStore(config),
+      media: options.media ?? mediaStoreFor(config),
       now,
       close,
     };
@@ -101,6 +101,11 @@ export async function createServerContext(
     await close();
     throw err;
   }
+}
+
+/** MEDIA_STORE's choice: the S3 bucket, or AVATAR_DIR served by this server under PUBLIC_URL/media/avatars. */
+export function mediaStoreFor(config: Readonly<Config>): MediaStore {
+  return config.s3 ? new S3MediaStore(config.s3) : localAvatarStore(config);
 }
 
 /** @fastify/rate-limit speaks ioredis itself; settings from its docs for a limiter that must not stall. */

@@ -101,3 +101,25 @@ export async function setUserPhone(
     .executeTakeFirst();
   return row && toUser(row);
 }
+
+/**
+ * Every avatar URL users hold, read a page at a time in id order (keyset paging: no page is
+ * skipped or read twice while other rows change), so a large users table never sits in memory.
+ */
+export async function* listAvatarUrls(db: Kysely<Database>, pageSize = 1000): AsyncGenerator<string> {
+  let after = '';
+  for (;;) {
+    const rows = await db
+      .selectFrom('users')
+      .select(['id', 'avatar_url'])
+      .where('avatar_url', 'is not', null)
+      .where('id', '>', after)
+      .orderBy('id')
+      .limit(pageSize)
+      .execute();
+    for (const row of rows) if (row.avatar_url) yield row.avatar_url;
+    const last = rows.at(-1);
+    if (!last || rows.length < pageSize) return;
+    after = last.id;
+  }
+}

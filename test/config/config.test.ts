@@ -119,6 +119,96 @@ describe('loadConfig', () => {
     assert.match(found.join('\n'), /PHONE_LINK_POLICY must be one of off, link/);
   });
 
+  describe('media storage', () => {
+    const s3 = {
+      MEDIA_STORE: 's3',
+      S3_ENDPOINT: 'https://cos.ap-guangzhou.myqcloud.com/',
+      S3_BUCKET: 'avatars-1250000000',
+      S3_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+      S3_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+      S3_PUBLIC_URL: 'https://cdn.example.com/',
+    };
+
+    it('is the local directory by default', () => {
+      const c = loadConfig(base);
+      assert.equal(c.mediaStore, 'local');
+      assert.equal(c.s3, undefined);
+    });
+
+    it('reads S3 settings, with defaults, frozen', () => {
+      const c = loadConfig({ ...base, ...s3 });
+      assert.equal(c.mediaStore, 's3');
+      assert.deepEqual(c.s3, {
+        endpoint: 'https://cos.ap-guangzhou.myqcloud.com',
+        bucket: 'avatars-1250000000',
+        region: 'us-east-1',
+        accessKeyId: 'AKIDEXAMPLE',
+        secretAccessKey: s3.S3_SECRET_ACCESS_KEY,
+        publicUrl: 'https://cdn.example.com',
+        pathStyle: undefined,
+        keyPrefix: 'avatars/',
+      });
+      assert.ok(Object.isFrozen(c.s3));
+      const d = loadConfig({
+        ...base,
+        ...s3,
+        S3_REGION: 'ap-guangzhou',
+        S3_PATH_STYLE: 'true',
+        S3_KEY_PREFIX: 'prod/avatars/',
+      });
+      assert.deepEqual([d.s3?.region, d.s3?.pathStyle, d.s3?.keyPrefix], ['ap-guangzhou', true, 'prod/avatars/']);
+      assert.equal(loadConfig({ ...base, ...s3, S3_PATH_STYLE: 'false', S3_KEY_PREFIX: '/' }).s3?.keyPrefix, '');
+    });
+
+    it('lists what S3 needs, saying what each is for', () => {
+      const found = problems({ ...base, MEDIA_STORE: 's3' });
+      assert.deepEqual(
+        found.map((p) => p.split(' ')[0]),
+        ['S3_ENDPOINT', 'S3_BUCKET', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY', 'S3_PUBLIC_URL'],
+      );
+      assert.match(found.join('\n'), /S3_PUBLIC_URL is required with MEDIA_STORE=s3: where clients download avatars/);
+      assert.match(
+        problems({ ...base, MEDIA_STORE: 'cos' }).join(),
+        /MEDIA_STORE must be one of local, s3 \(got "cos"\)/,
+      );
+    });
+
+    it('refuses bad values without echoing URLs or credentials', () => {
+      const secret = 'my secret\n';
+      const found = problems({
+        ...base,
+        ...s3,
+        S3_ENDPOINT: 'https://user:pa55word@s3.example.com',
+        S3_BUCKET: 'My_Bucket',
+        S3_REGION: 'Guangzhou!',
+        S3_ACCESS_KEY_ID: 'AK ID',
+        S3_SECRET_ACCESS_KEY: secret,
+        S3_PUBLIC_URL: 'cdn.example.com?x=1',
+        S3_PATH_STYLE: 'yes',
+        S3_KEY_PREFIX: '../avatars/',
+      });
+      assert.equal(found.length, 8, found.join('\n'));
+      const text = found.join('\n');
+      assert.match(text, /S3_ENDPOINT must be an http\(s\) URL without credentials, query or fragment/);
+      assert.match(text, /S3_BUCKET must be a bucket name/);
+      assert.match(text, /S3_REGION must be a region name/);
+      assert.match(text, /S3_ACCESS_KEY_ID must be printable ASCII without spaces/);
+      assert.match(text, /S3_SECRET_ACCESS_KEY must be printable ASCII without spaces/);
+      assert.match(text, /S3_PUBLIC_URL must be an http\(s\) URL/);
+      assert.match(text, /S3_PATH_STYLE must be true or false \(got "yes"\)/);
+      assert.match(text, /S3_KEY_PREFIX must be path segments/);
+      for (const leak of ['pa55word', 'my secret', 'AK ID', 'x=1']) assert.ok(!text.includes(leak), leak);
+    });
+
+    it('refuses S3 settings while MEDIA_STORE is local, rather than filling the disk', () => {
+      const { MEDIA_STORE: _, ...withoutStore } = s3;
+      const found = problems({ ...base, ...withoutStore });
+      assert.equal(found.length, 1);
+      assert.match(found[0] ?? '', /^S3_ENDPOINT, S3_BUCKET, .* set but MEDIA_STORE is local: set MEDIA_STORE=s3/);
+      assert.ok(!found[0]?.includes(s3.S3_SECRET_ACCESS_KEY));
+    });
+  });
+
   it('refuses a duplicated appid', () => {
     assert.match(
       problems({ ...base, WEAPP_APPS: `wx4f4bc4dec97d474b:${secret},wx4f4bc4dec97d474b:${secret}` }).join(),

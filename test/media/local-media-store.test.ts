@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -27,6 +27,32 @@ describe('LocalMediaStore', () => {
     await store.put({ key, bytes, contentType: 'image/gif' });
     assert.deepEqual(readdirSync(directory), [key]);
     assert.equal(store.urlOf(key), `http://127.0.0.1:3000/media/avatars/${key}`);
+  });
+
+  it('lists content-keyed files only: no partial upload, stray file or directory', async () => {
+    const directory = join(root, 'listing');
+    const store = new LocalMediaStore({ directory, publicBase: 'http://127.0.0.1:3000/media/avatars' });
+    const bytes = Buffer.from('GIF89a listing');
+    const key = contentKey(bytes, 'gif');
+    await store.put({ key, bytes, contentType: 'image/gif' });
+    writeFileSync(join(directory, '.partial-0123456789abcdef'), 'half');
+    writeFileSync(join(directory, 'README.txt'), 'left by an operator');
+    mkdirSync(join(directory, `${'b'.repeat(64)}.png`));
+    const keys = [];
+    for await (const object of store.list()) keys.push(object.key);
+    assert.deepEqual(keys, [key]);
+  });
+
+  it('counts a second upload of the same bytes as stored now, so pruning spares it', async () => {
+    const directory = join(root, 'again');
+    const store = new LocalMediaStore({ directory, publicBase: 'http://127.0.0.1:3000/media/avatars' });
+    const bytes = Buffer.from('GIF89a again');
+    const key = contentKey(bytes, 'gif');
+    await store.put({ key, bytes, contentType: 'image/gif' });
+    const monthAgo = new Date(Date.now() - 30 * 86_400_000);
+    utimesSync(join(directory, key), monthAgo, monthAgo);
+    await store.put({ key, bytes, contentType: 'image/gif' });
+    assert.ok(statSync(join(directory, key)).mtimeMs > monthAgo.getTime() + 29 * 86_400_000);
   });
 
   it('names objects by the SHA-256 of their bytes', () => {

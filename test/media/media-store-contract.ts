@@ -4,7 +4,14 @@ import { describe, it } from 'node:test';
 import { contentKey, type MediaStore } from '../../src/media/index.ts';
 
 export interface MediaStoreContractOptions {
+  /** A store holding nothing yet. */
   create: () => MediaStore | Promise<MediaStore>;
+}
+
+async function listed(store: MediaStore) {
+  const all = [];
+  for await (const object of store.list()) all.push(object);
+  return all.sort((a, b) => a.key.localeCompare(b.key));
 }
 
 /** What every MediaStore must do, written once; an S3 adapter runs the same suite against a bucket. */
@@ -41,11 +48,38 @@ export function mediaStoreContract(name: string, options: MediaStoreContractOpti
       assert.notEqual(store.urlOf(o.key), store.urlOf(object().key));
     });
 
+    it('lists what it holds with when each was stored, and forgets what it deletes', async () => {
+      const store = await options.create();
+      assert.deepEqual(await listed(store), []);
+      const [a, b] = [object(), object()];
+      await store.put(a);
+      await store.put(b);
+      const objects = await listed(store);
+      assert.deepEqual(
+        objects.map((o) => o.key),
+        [a.key, b.key].sort(),
+      );
+      for (const { storedAt } of objects) {
+        // Storage clocks are not ours, and S3 keeps whole seconds: plausible, not exact.
+        assert.ok(Math.abs(storedAt - Date.now()) < 3600_000, `storedAt ${new Date(storedAt).toISOString()}`);
+      }
+      await store.delete(a.key);
+      assert.equal(await store.get(a.key), undefined);
+      assert.deepEqual(
+        (await listed(store)).map((o) => o.key),
+        [b.key],
+      );
+      await store.delete(a.key);
+      await store.delete(object().key);
+      assert.deepEqual(Buffer.from((await store.get(b.key))?.bytes ?? []), b.bytes);
+    });
+
     it('refuses keys that are not content keys, before touching storage', async () => {
       const store = await options.create();
       for (const key of ['../../etc/passwd', 'a/b.png', '.hidden', 'ABC.png', `${'a'.repeat(64)}.png/x`, '']) {
         await assert.rejects(store.put({ key, bytes: new Uint8Array(1), contentType: 'image/png' }), TypeError, key);
         await assert.rejects(store.get(key), TypeError, key);
+        await assert.rejects(store.delete(key), TypeError, key);
         assert.throws(() => store.urlOf(key), TypeError, key);
       }
     });

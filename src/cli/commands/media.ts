@@ -1,0 +1,71 @@
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { MediaStoreError, mediaKeyOfUrl, PUT_REFRESH_MS, pruneMedia, type StoredMedia } from '../../media/index.ts';
+import { mediaStoreFor } from '../../server/services.ts';
+import { openDatabase } from '../../store/index.ts';
+import { listAvatarUrls } from '../../store/users.ts';
+import { configFromEnvironment } from '../env.ts';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+/** `weapp-auth media prune`: deletes stored avatars no user points at, once past a grace period. */
+export function registerMedia(program: Command): void {
+  const media = program.command('media').description('manage stored avatars (AVATAR_DIR or the S3 bucket)');
+  media
+    .command('prune')
+    .description(
+      "delete stored avatars that no user's avatarUrl points at and that were stored longer ago than --older-than",
+    )
+    .addOption(
+      new Option('--older-than <age>', 'the grace period, in days or hours: 7d, 36h (at least 1d)')
+        .argParser(parseAge)
+        .default(7 * DAY, '7d'),
+    )
+    .option('--dry-run', 'list what would be deleted, delete nothing')
+    .action(async (flags: { olderThan: number; dryRun?: boolean }) => {
+      const config = configFromEnvironment();
+      const database = await openDatabase({ url: config.databaseUrl });
+      const verb = flags.dryRun ? 'would delete' : 'deleted';
+      try {
+        const result = await pruneMedia({
+          media: mediaStoreFor(config),
+          referencedKeys: async () => {
+            const keys = new Set<string>();
+            for await (const url of listAvatarUrls(database.db)) {
+              const key = mediaKeyOfUrl(url);
+              if (key) keys.add(key);
+            }
+            return keys;
+          },
+          olderThanMs: flags.olderThan,
+          dryRun: flags.dryRun,
+          onDelete: (object: StoredMedia) =>
+            process.stdout.write(`${verb} ${object.key} (stored ${new Date(object.storedAt).toISOString()})\n`),
+        });
+        process.stdout.write(
+          `${flags.dryRun ? 'Dry run: ' : ''}${verb} ${result.deleted.length} of ${result.stored} stored avatars; ` +
+            `kept ${result.referenced} in use and ${result.young} unused but younger than ${formatAge(flags.olderThan)}.\n`,
+        );
+      } catch (err) {
+        // Its message is safe and says what failed; a stack trace would only bury it.
+        if (!(err instanceof MediaStoreError)) throw err;
+        process.stderr.write(`${err.message}\n`);
+        process.exitCode = 1;
+      } finally {
+        await database.close();
+      }
+    });
+}
+
+function parseAge(value: string): number {
+  const match = /^(\d{1,5})([dh])$/.exec(value.trim());
+  const ms = match ? Number(match[1]) * (match[2] === 'd' ? DAY : HOUR) : Number.NaN;
+  if (!(ms >= PUT_REFRESH_MS)) {
+    throw new InvalidArgumentError('Give days or hours, at least a day: 7d, 30d, 36h.');
+  }
+  return ms;
+}
+
+function formatAge(ms: number): string {
+  return ms % DAY === 0 ? `${ms / DAY}d` : `${ms / HOUR}h`;
+}
