@@ -4,7 +4,15 @@
  */
 export { type AppCredentials, type Config, ConfigError, loadConfig } from './config/config.ts';
 export { type RunningEmulator, startEmulator } from './emulator/start.ts';
-export { contentKey, LocalMediaStore, type MediaObject, type MediaStore } from './media/index.ts';
+export {
+  contentKey,
+  LocalMediaStore,
+  type MediaObject,
+  type MediaStore,
+  MediaStoreError,
+  S3MediaStore,
+  type S3MediaStoreOptions,
+} from './media/index.ts';
 export { buildServer } from './server/app.ts';
 export { API_ERRORS, ApiError, type ApiErrorCode } from './server/errors.ts';
 export { createServerContext } from './server/services.ts';

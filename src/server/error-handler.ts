@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { MediaStoreError } from '../media/index.ts';
 import { isOpenDataError } from '../wechat/crypto/index.ts';
 import { ApiError, type ErrorBody } from './errors.ts';
 
@@ -19,6 +20,10 @@ const FASTIFY_CODES: Record<string, () => ApiError> = {
  */
 export function toApiError(err: unknown): ApiError | undefined {
   if (err instanceof ApiError) return err;
+  if (err instanceof MediaStoreError) {
+    // Logged by the handler (5xx); the client learns only that storage failed.
+    return new ApiError('MEDIA_UNAVAILABLE', undefined, { storage: err.code });
+  }
   if (isOpenDataError(err)) {
     // INVALID_SESSION_KEY would be our own stored key being bad: a bug, not the client's input.
     if (err.code === 'INVALID_SESSION_KEY') return undefined;
@@ -63,7 +68,8 @@ export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const known = toApiError(err);
     if (known) {
-      if (known.status >= 500) request.log.warn({ code: known.code }, known.message);
+      // The original error says what failed upstream; every kind we map keeps secrets out of it.
+      if (known.status >= 500) request.log.warn({ code: known.code, err }, known.message);
       return sendApiError(reply, known);
     }
     request.log.error({ err }, 'unhandled error');

@@ -70,6 +70,11 @@ export const API_ERRORS = {
     status: 502,
     message: 'WeChat refused the server credentials (appid, secret or IP whitelist); the operator must fix them.',
   },
+  MEDIA_UNAVAILABLE: {
+    status: 503,
+    message:
+      'The avatar storage did not take the file; retry shortly. If it lasts, the operator must check MEDIA_STORE.',
+  },
   WECHAT_ERROR: { status: 502, message: 'WeChat answered with an unexpected error.' },
   INTERNAL: { status: 500, message: 'Internal error; it has been logged.' },
 } as const satisfies Record<string, { status: number; message: string }>;

@@ -17,6 +17,7 @@ export {
   type PhoneLinkRefusal,
   type PhoneLinkResult,
 } from './phone-link.ts';
+export { forgetReplacedMediaBefore, listReplacedMediaSince, recordReplacedMedia } from './replaced-media.ts';
 export { createSecretBox, parseSecretKey, type SecretBox, type SecretPurpose } from './secret-box.ts';
 export {
   createSession,
@@ -47,6 +48,7 @@ export { listUnionIdConflicts, type UnionIdConflict } from './unionid-conflicts.
 export {
   findUserById,
   type Gender,
+  listAvatarUrls,
   type PhoneNumber,
   type ProfilePatch,
   setUserPhone,

@@ -12,6 +12,7 @@ export interface Database {
   sessions: SessionsTable;
   signing_keys: SigningKeysTable;
   unionid_conflicts: UnionIdConflictsTable;
+  replaced_media: ReplacedMediaTable;
 }
 
 export interface UsersTable {
@@ -84,4 +85,10 @@ export interface UnionIdConflictsTable {
   other_user_id: string | null;
   created_at: number;
   last_seen_at: number;
+}
+
+export interface ReplacedMediaTable {
+  /** A media key (content hash + extension). */
+  key: string;
+  replaced_at: number;
 }

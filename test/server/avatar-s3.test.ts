@@ -59,6 +59,30 @@ forEachDialect(
         assert.equal((await fetch(s3.objectUrl(new URL(url).pathname.slice(1)))).status, 200, url);
       }
     });
+
+    it('answers 503 MEDIA_UNAVAILABLE, without the secret, when the bucket refuses our credentials', async () => {
+      const wrong = await startStack(h, {
+        env: {
+          MEDIA_STORE: 's3',
+          S3_ENDPOINT: s3.endpoint,
+          S3_BUCKET: s3.bucket,
+          S3_ACCESS_KEY_ID,
+          S3_SECRET_ACCESS_KEY: 'not-the-secret-at-all-0123456789',
+          S3_PUBLIC_URL: CDN,
+          S3_PATH_STYLE: 'true',
+        },
+        emulator: s.emulator,
+      });
+      const login = await wrong.login('bea');
+      const res = await uploadRaw(wrong, IMAGES.png, { token: login.body.accessToken, type: 'image/png' });
+      assert.equal(res.status, 503, res.text);
+      assert.equal(res.body.code, 'MEDIA_UNAVAILABLE');
+      assert.equal(res.body.details.storage, 'MEDIA_DENIED');
+      assert.ok(!res.text.includes('not-the-secret-at-all') && !wrong.logs.join('').includes('not-the-secret-at-all'));
+      assert.match(wrong.logs.join(''), /MEDIA_UNAVAILABLE/);
+      // The user keeps the avatar they had (none): nothing half-saved.
+      assert.equal((await wrong.call('GET', '/v1/me', { token: login.body.accessToken })).body.user.avatarUrl, null);
+    });
   },
   { only: ['sqlite'] },
 );

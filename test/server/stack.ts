@@ -72,6 +72,7 @@ export async function startStack(h: DialectHarness, options: StackOptions = {}) 
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
   const stack = {
     url,
+    avatarDir,
     clock,
     app,
     ctx,

@@ -1,8 +1,8 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { MediaStoreError, mediaKeyOfUrl, PUT_REFRESH_MS, pruneMedia, type StoredMedia } from '../../media/index.ts';
+import { MediaStoreError, PUT_REFRESH_MS, type StoredMedia } from '../../media/index.ts';
+import { pruneAvatars } from '../../server/avatars/prune-avatars.ts';
 import { mediaStoreFor } from '../../server/services.ts';
 import { openDatabase } from '../../store/index.ts';
-import { listAvatarUrls } from '../../store/users.ts';
 import { configFromEnvironment } from '../env.ts';
 
 const HOUR = 3_600_000;
@@ -14,7 +14,7 @@ export function registerMedia(program: Command): void {
   media
     .command('prune')
     .description(
-      "delete stored avatars that no user's avatarUrl points at and that were stored longer ago than --older-than",
+      "delete stored avatars that no user's avatarUrl points at, stored and replaced longer ago than --older-than",
     )
     .addOption(
       new Option('--older-than <age>', 'the grace period, in days or hours: 7d, 36h (at least 1d)')
@@ -27,16 +27,9 @@ export function registerMedia(program: Command): void {
       const database = await openDatabase({ url: config.databaseUrl });
       const verb = flags.dryRun ? 'would delete' : 'deleted';
       try {
-        const result = await pruneMedia({
+        const result = await pruneAvatars({
+          db: database.db,
           media: mediaStoreFor(config),
-          referencedKeys: async () => {
-            const keys = new Set<string>();
-            for await (const url of listAvatarUrls(database.db)) {
-              const key = mediaKeyOfUrl(url);
-              if (key) keys.add(key);
-            }
-            return keys;
-          },
           olderThanMs: flags.olderThan,
           dryRun: flags.dryRun,
           onDelete: (object: StoredMedia) =>

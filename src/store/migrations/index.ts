@@ -1,6 +1,7 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as initial from './0001_initial.ts';
 import * as phoneLookup from './0002_phone_lookup.ts';
+import * as replacedMedia from './0003_replaced_media.ts';
 
 /**
  * Every migration, in order, in code: the list ships inside the bundle, so no directory has to be
@@ -9,6 +10,7 @@ import * as phoneLookup from './0002_phone_lookup.ts';
 const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   '0001_initial': initial,
   '0002_phone_lookup': phoneLookup,
+  '0003_replaced_media': replacedMedia,
 });
 
 export const migrationProvider: MigrationProvider = {
