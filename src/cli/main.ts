@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { registerCleanup } from './commands/cleanup.ts';
 import { registerConflicts } from './commands/conflicts.ts';
 import { registerDecrypt } from './commands/decrypt.ts';
 import { registerDemo } from './commands/demo.ts';
@@ -22,6 +23,7 @@ export function buildCli(): Command {
   registerKeys(program);
   registerMedia(program);
   registerConflicts(program);
+  registerCleanup(program);
   registerDecrypt(program);
   registerEmulator(program);
   return program;

@@ -21,6 +21,7 @@ export { forgetReplacedMediaBefore, listReplacedMediaSince, recordReplacedMedia 
 export { createSecretBox, parseSecretKey, type SecretBox, type SecretPurpose } from './secret-box.ts';
 export {
   createSession,
+  deleteExpiredSessions,
   findSessionByRefreshHash,
   forkSession,
   isSessionActive,

@@ -243,3 +243,12 @@ export async function forkSession(
     .executeTakeFirstOrThrow();
   return toSession(row);
 }
+
+/**
+ * Deletes refresh-token rows that expired before `before`. An expired token is refused whatever
+ * its row says, so the row only costs space; a family whose last row is gone is simply over.
+ */
+export async function deleteExpiredSessions(db: Kysely<Database>, before: number): Promise<number> {
+  const result = await db.deleteFrom('sessions').where('expires_at', '<', before).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

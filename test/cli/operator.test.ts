@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { listSigningKeys, openStore } from '../../src/store/index.ts';
+import { createSession, listSigningKeys, openStore, upsertIdentityOnLogin } from '../../src/store/index.ts';
 
 const bin = fileURLToPath(new URL('../../bin/weapp-auth.js', import.meta.url));
 
@@ -45,6 +45,26 @@ describe('operator commands', () => {
     } finally {
       await store.close();
     }
+  });
+
+  it('cleanup deletes expired refresh tokens and keeps live ones', async () => {
+    const store = await openStore({ url: env.DATABASE_URL, secretKey: env.WEAPP_SECRET_KEY });
+    try {
+      const { user } = await upsertIdentityOnLogin(store, {
+        appid: 'wx4f4bc4dec97d474b',
+        openid: 'oCleanup0000000000000000000',
+        sessionKey: randomBytes(16).toString('base64'),
+      });
+      const day = 86_400_000;
+      const base = { userId: user.id, appid: 'wx4f4bc4dec97d474b' };
+      await createSession(store.db, { ...base, refreshTokenHash: 'a'.repeat(64), expiresAt: Date.now() - 3 * day });
+      await createSession(store.db, { ...base, refreshTokenHash: 'b'.repeat(64), expiresAt: Date.now() + day });
+    } finally {
+      await store.close();
+    }
+    const r = run('cleanup');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /deleted 1 expired refresh tokens and 0 retired signing keys/);
   });
 
   it('serve refuses a bad configuration, listing what to fix', () => {

@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { it } from 'node:test';
 import {
   createSession,
+  deleteExpiredSessions,
   findSessionByRefreshHash,
   forkSession,
   isSessionActive,
@@ -28,6 +29,26 @@ async function userOf(store: Store): Promise<string> {
 }
 
 forEachDialect('sessions', (h) => {
+  it('deletes only the rows that expired before the cut-off', async () => {
+    const store = await h.openStore();
+    const userId = await userOf(store);
+    const old = await createSession(
+      store.db,
+      { userId, appid: APP, refreshTokenHash: hash(), expiresAt: 2 * HOUR },
+      HOUR,
+    );
+    const live = await createSession(
+      store.db,
+      { userId, appid: APP, refreshTokenHash: hash(), expiresAt: 50 * HOUR },
+      HOUR,
+    );
+    assert.equal(await deleteExpiredSessions(store.db, 3 * HOUR), 1);
+    assert.equal(await findSessionByRefreshHash(store.db, old.refreshTokenHash), undefined);
+    assert.equal((await findSessionByRefreshHash(store.db, live.refreshTokenHash))?.id, live.id);
+    assert.equal(await isSessionActive(store.db, live.familyId, 3 * HOUR), true);
+    assert.equal(await deleteExpiredSessions(store.db, 3 * HOUR), 0);
+  });
+
   it('creates a session that starts its own family and is found by its refresh hash', async () => {
     const store = await h.openStore();
     const userId = await userOf(store);
