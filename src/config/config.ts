@@ -29,6 +29,8 @@ export interface Config {
   loginRateLimitPerMinute: number;
   /** Behind a load balancer: trust X-Forwarded-For for the client IP. */
   trustProxy: boolean;
+  /** When set, /metrics answers only `Authorization: Bearer <this>` (Prometheus's bearer_token). */
+  metricsToken: string | undefined;
   logLevel: string;
   /** `local`: avatars in AVATAR_DIR, served by this server; `s3`: in the bucket of `s3`. */
   mediaStore: 'local' | 's3';
@@ -166,6 +168,7 @@ export function loadConfig(env: Env, defaults: ConfigDefaults = {}): Readonly<Co
     openDataMaxAgeSeconds: int('OPEN_DATA_MAX_AGE', 600, 10, 7 * 86_400),
     loginRateLimitPerMinute: int('LOGIN_RATE_LIMIT', 60, 1, 100_000),
     trustProxy: str('TRUST_PROXY') === 'true' || str('TRUST_PROXY') === '1',
+    metricsToken: metricsToken(str('METRICS_TOKEN'), problems),
     logLevel,
     mediaStore,
     s3: parseS3(str, mediaStore === 's3', problems),
@@ -309,4 +312,10 @@ function isPlainHttpUrl(value: string): boolean {
   } catch {
     return false;
   }
+}
+
+function metricsToken(raw: string | undefined, problems: string[]): string | undefined {
+  if (raw !== undefined && raw.length < 16)
+    problems.push('METRICS_TOKEN must be at least 16 characters (e.g. `openssl rand -hex 16`)');
+  return raw;
 }

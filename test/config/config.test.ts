@@ -209,6 +209,12 @@ describe('loadConfig', () => {
     });
   });
 
+  it('takes a METRICS_TOKEN of at least 16 characters', () => {
+    assert.equal(loadConfig({ ...base, METRICS_TOKEN: 'x'.repeat(16) }).metricsToken, 'x'.repeat(16));
+    assert.equal(loadConfig(base).metricsToken, undefined);
+    assert.match(problems({ ...base, METRICS_TOKEN: 'short' }).join(), /METRICS_TOKEN must be at least 16 characters/);
+  });
+
   it('refuses a duplicated appid', () => {
     assert.match(
       problems({ ...base, WEAPP_APPS: `wx4f4bc4dec97d474b:${secret},wx4f4bc4dec97d474b:${secret}` }).join(),

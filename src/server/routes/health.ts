@@ -1,6 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { signaturesEqual } from '../../wechat/crypto/index.ts';
 import type { ServerContext } from '../context.ts';
+import { ApiError } from '../errors.ts';
 
 /** Liveness, readiness, Prometheus metrics and the public keys business backends verify with. */
 export async function healthRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
@@ -38,8 +40,12 @@ export async function healthRoutes(app: FastifyInstance, ctx: ServerContext): Pr
 
   app.get(
     '/metrics',
-    { schema: { tags: ['ops'], summary: 'Prometheus metrics', hide: false } },
-    async (_request, reply) => {
+    { schema: { tags: ['ops'], summary: 'Prometheus metrics (bearer METRICS_TOKEN when configured)' } },
+    async (request, reply) => {
+      const token = ctx.config.metricsToken;
+      if (token !== undefined && !signaturesEqual(request.headers.authorization ?? '', `Bearer ${token}`)) {
+        throw new ApiError('UNAUTHORIZED', 'Send METRICS_TOKEN as "Authorization: Bearer <token>" to read /metrics.');
+      }
       reply.type(ctx.metrics.registry.contentType);
       return ctx.metrics.registry.metrics();
     },
