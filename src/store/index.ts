@@ -8,6 +8,7 @@ export {
   getSessionKeys,
   type Identity,
   type SessionKeys,
+  toIdentity,
 } from './identities.ts';
 export { type LoginInput, type LoginResult, upsertIdentityOnLogin } from './login.ts';
 export { migrateToLatest } from './migrate.ts';

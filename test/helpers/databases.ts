@@ -96,13 +96,17 @@ function createHarness(dialect: TestDialect): DialectHarness & { cleanup(): Prom
       return resource;
     },
     async cleanup(): Promise<void> {
-      await Promise.allSettled(resources.map((r) => r.close()));
+      // Every resource is closed and every database dropped even when a close fails; then the
+      // first failure fails the suite (a stack's close checks its logs for secrets).
+      const closed = await Promise.allSettled(resources.map((r) => r.close()));
       if (schemas.length > 0) {
         await withClient(async (client) => {
           for (const schema of schemas) await client.query(`drop schema if exists ${schema} cascade`);
         });
       }
       if (dir) rmSync(dir, { recursive: true, force: true });
+      const failed = closed.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
     },
   };
   return harness;

@@ -7,7 +7,8 @@ import type { UserInfoResult, WxFail } from '../../src/emulator/index.ts';
 import { type RunningEmulator, startEmulator } from '../../src/emulator/start.ts';
 import { buildServer } from '../../src/server/app.ts';
 import { loggerOptions } from '../../src/server/logger.ts';
-import { createServerContext } from '../../src/server/services.ts';
+import { createServerContext, type OwnedServerContext } from '../../src/server/services.ts';
+import { getSessionKeys, toIdentity } from '../../src/store/index.ts';
 import { type DialectHarness, type FreshDatabase, TEST_SECRET_KEY } from '../helpers/databases.ts';
 
 export const APPID = 'wx4f4bc4dec97d474b';
@@ -70,6 +71,9 @@ export async function startStack(h: DialectHarness, options: StackOptions = {}) 
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  /** Tokens this stack handed out, to look for in the logs at close. */
+  const issued = new Set<string>();
+  let closed = false;
   const stack = {
     url,
     avatarDir,
@@ -79,7 +83,16 @@ export async function startStack(h: DialectHarness, options: StackOptions = {}) 
     emulator,
     database,
     logs,
-    close: () => app.close(),
+    /** Closes the server, first checking that no log line of its life held a secret. */
+    async close() {
+      if (closed) return;
+      closed = true;
+      try {
+        await assertNoSecretsLogged(ctx, logs.join(''), issued);
+      } finally {
+        await app.close();
+      }
+    },
     /** JSON over real HTTP. */
     async call(
       method: string,
@@ -101,6 +114,9 @@ export async function startStack(h: DialectHarness, options: StackOptions = {}) 
         json = JSON.parse(text) as Record<string, unknown>;
       } catch {
         json = { text };
+      }
+      for (const field of ['accessToken', 'refreshToken']) {
+        if (typeof json[field] === 'string') issued.add(json[field] as string);
       }
       // biome-ignore lint/suspicious/noExplicitAny: tests read answers field by field and assert them
       return { status: res.status, body: json as Record<string, any>, text, headers: res.headers };
@@ -125,3 +141,27 @@ export async function startStack(h: DialectHarness, options: StackOptions = {}) 
 }
 
 export type Stack = Awaited<ReturnType<typeof startStack>>;
+
+/**
+ * Every server test is also a leak test: at close, no log line may hold an app secret, the key
+ * that seals data at rest, a session_key the server ever stored, a token it handed out, or a full
+ * phone number.
+ */
+async function assertNoSecretsLogged(ctx: OwnedServerContext, logs: string, issued: Set<string>): Promise<void> {
+  const secrets = new Map<string, string>([[TEST_SECRET_KEY, 'WEAPP_SECRET_KEY']]);
+  for (const app of ctx.config.apps) secrets.set(app.secret, `the secret of ${app.appid}`);
+  for (const token of issued) secrets.set(token, 'a token handed out');
+  const identities = await ctx.store.db.selectFrom('identities').selectAll().execute();
+  for (const row of identities) {
+    const keys = getSessionKeys(ctx.store, toIdentity(row));
+    for (const key of [keys.current, keys.previous]) if (key) secrets.set(key, 'a session_key');
+  }
+  const phones = await ctx.store.db
+    .selectFrom('users')
+    .select('phone_number')
+    .where('phone_number', 'is not', null)
+    .execute();
+  for (const { phone_number } of phones) if (phone_number) secrets.set(phone_number, 'a full phone number');
+  const leaked = [...secrets].filter(([secret]) => logs.includes(secret)).map(([, what]) => what);
+  if (leaked.length > 0) throw new Error(`the server logged ${[...new Set(leaked)].join(', ')}`);
+}
