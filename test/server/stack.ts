@@ -71,8 +71,9 @@ export async function startStack(h: DialectHarness, options: StackOptions = {}) 
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  /** Tokens this stack handed out, to look for in the logs at close. */
+  /** Tokens this stack handed out, to look for in the logs at close; every answer, for secrets. */
   const issued = new Set<string>();
+  const answers: string[] = [];
   let closed = false;
   const stack = {
     url,
@@ -88,7 +89,7 @@ export async function startStack(h: DialectHarness, options: StackOptions = {}) 
       if (closed) return;
       closed = true;
       try {
-        await assertNoSecretsLogged(ctx, logs.join(''), issued);
+        await assertNoSecretsLeaked(ctx, { logs: logs.join(''), answers: answers.join('') }, issued);
       } finally {
         await app.close();
       }
@@ -109,6 +110,7 @@ export async function startStack(h: DialectHarness, options: StackOptions = {}) 
         ...(init.body !== undefined && { body: typeof init.body === 'string' ? init.body : JSON.stringify(init.body) }),
       });
       const text = await res.text();
+      answers.push(text);
       let json: Record<string, unknown> = {};
       try {
         json = JSON.parse(text) as Record<string, unknown>;
@@ -143,25 +145,36 @@ export async function startStack(h: DialectHarness, options: StackOptions = {}) 
 export type Stack = Awaited<ReturnType<typeof startStack>>;
 
 /**
- * Every server test is also a leak test: at close, no log line may hold an app secret, the key
- * that seals data at rest, a session_key the server ever stored, a token it handed out, or a full
- * phone number.
+ * Every server test is also a leak test: at close, no answer may hold an app secret, the key that
+ * seals data at rest or a session_key the server ever stored; no log line may hold those, nor a
+ * token it handed out, nor a full phone number.
  */
-async function assertNoSecretsLogged(ctx: OwnedServerContext, logs: string, issued: Set<string>): Promise<void> {
-  const secrets = new Map<string, string>([[TEST_SECRET_KEY, 'WEAPP_SECRET_KEY']]);
-  for (const app of ctx.config.apps) secrets.set(app.secret, `the secret of ${app.appid}`);
-  for (const token of issued) secrets.set(token, 'a token handed out');
+async function assertNoSecretsLeaked(
+  ctx: OwnedServerContext,
+  seen: { logs: string; answers: string },
+  issued: Set<string>,
+): Promise<void> {
+  const never = new Map<string, string>([[TEST_SECRET_KEY, 'WEAPP_SECRET_KEY']]);
+  for (const app of ctx.config.apps) never.set(app.secret, `the secret of ${app.appid}`);
   const identities = await ctx.store.db.selectFrom('identities').selectAll().execute();
   for (const row of identities) {
     const keys = getSessionKeys(ctx.store, toIdentity(row));
-    for (const key of [keys.current, keys.previous]) if (key) secrets.set(key, 'a session_key');
+    for (const key of [keys.current, keys.previous]) if (key) never.set(key, 'a session_key');
   }
+  const notLogged = new Map(never);
+  for (const token of issued) notLogged.set(token, 'a token handed out');
   const phones = await ctx.store.db
     .selectFrom('users')
     .select('phone_number')
     .where('phone_number', 'is not', null)
     .execute();
-  for (const { phone_number } of phones) if (phone_number) secrets.set(phone_number, 'a full phone number');
-  const leaked = [...secrets].filter(([secret]) => logs.includes(secret)).map(([, what]) => what);
-  if (leaked.length > 0) throw new Error(`the server logged ${[...new Set(leaked)].join(', ')}`);
+  for (const { phone_number } of phones) if (phone_number) notLogged.set(phone_number, 'a full phone number');
+  const found = (secrets: Map<string, string>, text: string) => [
+    ...new Set([...secrets].filter(([secret]) => text.includes(secret)).map(([, what]) => what)),
+  ];
+  const problems = [
+    ...found(notLogged, seen.logs).map((what) => `the server logged ${what}`),
+    ...found(never, seen.answers).map((what) => `an answer held ${what}`),
+  ];
+  if (problems.length > 0) throw new Error(problems.join('; '));
 }
