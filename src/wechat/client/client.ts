@@ -1,15 +1,7 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { sessionSignature } from '../crypto/index.ts';
 import type { WeChatApi } from './errcodes.ts';
-import { WeChatApiError, WeChatTransportError } from './errors.ts';
-import {
-  classifyFetchFailure,
-  createPooledFetch,
-  type FetchLike,
-  type JsonObject,
-  type PooledFetch,
-  parseJsonObject,
-} from './http.ts';
+import { WeChatApiError } from './errors.ts';
+import { createPooledFetch, type FetchLike, type JsonObject, type PooledFetch } from './http.ts';
 import type {
   AppCredentials,
   Code2SessionInput,
@@ -19,7 +11,6 @@ import type {
   StableAccessTokenInput,
 } from './inputs.ts';
 import { silentLogger, type WeChatLogger } from './logger.ts';
-import { redact } from './redact.ts';
 import {
   type AccessTokenResult,
   type Code2SessionResult,
@@ -31,23 +22,13 @@ import {
   parsePhoneNumber,
   parseResetSessionKey,
   type ResetSessionKeyResult,
-  UnexpectedBodyError,
 } from './responses.ts';
-import { backoffDelay, DEFAULT_RETRY, type RetryMode, type RetryOptions, shouldRetry } from './retry.ts';
+import { DEFAULT_RETRY, type RetryOptions } from './retry.ts';
+import { type CallSpec, type WeChatCallEvent, WeChatTransport } from './transport.ts';
+
+export type { WeChatCallEvent } from './transport.ts';
 
 export const DEFAULT_BASE_URL = 'https://api.weixin.qq.com';
-
-/** One attempt of one call, for metrics (e.g. a Prometheus counter and histogram). */
-export interface WeChatCallEvent {
-  api: WeChatApi;
-  appid?: string;
-  /** 0 on success, WeChat's errcode on `wechat_error`, null on `transport_error`. */
-  errcode: number | null;
-  outcome: 'ok' | 'wechat_error' | 'transport_error';
-  durationMs: number;
-  /** 1 for the first try. */
-  attempt: number;
-}
 
 export interface WeChatClientOptions {
   /** Default https://api.weixin.qq.com; the emulator's URL in development and tests. May carry a path prefix. */
@@ -63,18 +44,6 @@ export interface WeChatClientOptions {
   logger?: WeChatLogger;
   /** Called after every attempt. Must not throw (exceptions are logged and swallowed). */
   onCall?: (event: WeChatCallEvent) => void;
-}
-
-interface CallSpec {
-  api: WeChatApi;
-  appid: string | undefined;
-  method: 'GET' | 'POST';
-  path: string;
-  query: Record<string, string>;
-  body?: JsonObject;
-  /** Values that must never appear in an error or a log line. */
-  sensitive: string[];
-  retry: RetryMode;
 }
 
 function requireString(value: unknown, name: string): string {
@@ -116,30 +85,30 @@ function positive(value: number | undefined, fallback: number, name: string): nu
  */
 export class WeChatClient {
   readonly baseUrl: string;
-  readonly #timeoutMs: number;
-  readonly #retry: RetryOptions;
-  readonly #fetch: FetchLike;
+  readonly #transport: WeChatTransport;
   readonly #pool: PooledFetch | undefined;
-  readonly #logger: WeChatLogger;
-  readonly #onCall: ((event: WeChatCallEvent) => void) | undefined;
 
   constructor(options: WeChatClientOptions = {}) {
     this.baseUrl = parseBaseUrl(options.baseUrl ?? DEFAULT_BASE_URL);
-    this.#timeoutMs = positive(options.timeoutMs, 5000, 'timeoutMs');
+    const timeoutMs = positive(options.timeoutMs, 5000, 'timeoutMs');
     const retry = { ...DEFAULT_RETRY, ...options.retry };
     if (!Number.isInteger(retry.attempts) || retry.attempts < 1) throw new TypeError('retry.attempts must be >= 1');
-    this.#retry = retry;
-    if (options.fetch) {
-      this.#fetch = options.fetch;
-    } else {
-      this.#pool = createPooledFetch({
-        connectTimeoutMs: this.#timeoutMs,
-        keepAliveTimeoutMs: positive(options.keepAliveTimeoutMs, 10_000, 'keepAliveTimeoutMs'),
-      });
-      this.#fetch = this.#pool.fetch;
-    }
-    this.#logger = options.logger ?? silentLogger;
-    this.#onCall = options.onCall;
+    // Our own keep-alive pool unless the caller brings a fetch (then its connections are theirs).
+    const pool = options.fetch
+      ? undefined
+      : createPooledFetch({
+          connectTimeoutMs: timeoutMs,
+          keepAliveTimeoutMs: positive(options.keepAliveTimeoutMs, 10_000, 'keepAliveTimeoutMs'),
+        });
+    this.#pool = pool;
+    this.#transport = new WeChatTransport({
+      baseUrl: this.baseUrl,
+      timeoutMs,
+      retry,
+      fetch: options.fetch ?? (pool as PooledFetch).fetch,
+      logger: options.logger ?? silentLogger,
+      onCall: options.onCall,
+    });
   }
 
   /** `GET /sns/jscode2session`: trades a wx.login code for the user's openid and session_key. Never retried. */
@@ -151,7 +120,7 @@ export class WeChatClient {
       js_code: requireString(code, 'code'),
       grant_type: 'authorization_code',
     };
-    return this.#call(
+    return this.#transport.call(
       {
         api: 'code2Session',
         appid,
@@ -176,7 +145,7 @@ export class WeChatClient {
       appid: requireString(appid, 'appid'),
       secret: requireString(secret, 'secret'),
     };
-    return this.#call(
+    return this.#transport.call(
       {
         api: 'getAccessToken',
         appid,
@@ -199,7 +168,7 @@ export class WeChatClient {
       secret: requireString(secret, 'secret'),
       force_refresh: forceRefresh === true,
     };
-    return this.#call(
+    return this.#transport.call(
       {
         api: 'getStableAccessToken',
         appid,
@@ -220,7 +189,7 @@ export class WeChatClient {
     const { accessToken, appid, code, openid } = requireInput(input, 'getPhoneNumber');
     const body: JsonObject = { code: requireString(code, 'code') };
     if (optionalString(openid, 'openid') !== undefined) body.openid = openid;
-    return this.#call(
+    return this.#transport.call(
       {
         api: 'getPhoneNumber',
         appid: optionalString(appid, 'appid'),
@@ -248,7 +217,7 @@ export class WeChatClient {
       sessionKey,
     });
     try {
-      await this.#call({ ...spec, retry: 'repeatable' }, () => undefined);
+      await this.#transport.call({ ...spec, retry: 'repeatable' }, () => undefined);
       return true;
     } catch (err) {
       if (err instanceof WeChatApiError && err.isSessionKeyInvalid) return false;
@@ -269,7 +238,7 @@ export class WeChatClient {
       openid,
       sessionKey,
     });
-    return this.#call({ ...spec, retry: 'unsent' }, parseResetSessionKey);
+    return this.#transport.call({ ...spec, retry: 'unsent' }, parseResetSessionKey);
   }
 
   /** `POST /wxa/msg_sec_check` (version 2): WeChat's verdict on user text. */
@@ -284,7 +253,7 @@ export class WeChatClient {
     if (optionalString(title, 'title') !== undefined) body.title = title;
     if (optionalString(nickname, 'nickname') !== undefined) body.nickname = nickname;
     if (optionalString(signature, 'signature') !== undefined) body.signature = signature;
-    return this.#call(
+    return this.#transport.call(
       {
         api: 'msgSecCheck',
         appid: optionalString(appid, 'appid'),
@@ -322,123 +291,4 @@ export class WeChatClient {
       sensitive: [accessToken, sessionKey, signature],
     };
   }
-
-  async #call<T>(spec: CallSpec, parse: (body: JsonObject) => T): Promise<T> {
-    const attempts = spec.retry === 'never' ? 1 : this.#retry.attempts;
-    for (let attempt = 1; ; attempt++) {
-      const started = performance.now();
-      try {
-        const result = this.#parse(spec, await this.#send(spec), parse);
-        this.#report(spec, attempt, started, null);
-        return result;
-      } catch (err) {
-        this.#report(spec, attempt, started, err);
-        if (attempt >= attempts || !shouldRetry(spec.retry, err)) throw err;
-        const delayMs = backoffDelay(this.#retry, attempt);
-        this.#logger.warn(
-          { api: spec.api, appid: spec.appid, attempt, delayMs, ...failureFields(err) },
-          'retrying WeChat call',
-        );
-        await sleep(delayMs);
-      }
-    }
-  }
-
-  /** One HTTP exchange. Resolves with the JSON body when WeChat said yes (no errcode, or 0). */
-  async #send(spec: CallSpec): Promise<JsonObject> {
-    const url = new URL(this.baseUrl + spec.path);
-    for (const [name, value] of Object.entries(spec.query)) url.searchParams.set(name, value);
-    const signal = AbortSignal.timeout(this.#timeoutMs);
-    const headers: Record<string, string> = { accept: 'application/json' };
-    if (spec.body) headers['content-type'] = 'application/json';
-    const fail = (init: Omit<ConstructorParameters<typeof WeChatTransportError>[0], 'api' | 'appid'>) =>
-      new WeChatTransportError({
-        ...init,
-        api: spec.api,
-        appid: spec.appid,
-        detail: redact(init.detail, spec.sensitive),
-      });
-
-    let status: number;
-    let text: string;
-    try {
-      const response = await this.#fetch(url.href, {
-        method: spec.method,
-        headers,
-        // JSON.stringify keeps CJK as raw UTF-8; WeChat's checks do not recognise \uXXXX escapes.
-        ...(spec.body ? { body: JSON.stringify(spec.body) } : {}),
-        signal,
-      });
-      status = response.status;
-      text = await response.text();
-    } catch (err) {
-      const failure = classifyFetchFailure(err, signal.aborted);
-      const detail =
-        failure.kind === 'timeout'
-          ? `no complete answer within ${this.#timeoutMs} ms`
-          : [failure.code, failure.detail].filter(Boolean).join(': ');
-      throw fail({ kind: failure.kind, code: failure.code, requestSent: failure.requestSent, detail });
-    }
-    if (status !== 200) throw fail({ kind: 'http_status', status, requestSent: true, detail: `HTTP ${status}` });
-
-    const body = parseJsonObject(text);
-    if (!body) throw fail({ kind: 'invalid_body', requestSent: true, detail: 'the body is not a JSON object' });
-    const errcode = readErrcode(body.errcode);
-    if (errcode === undefined)
-      throw fail({ kind: 'invalid_body', requestSent: true, detail: 'errcode is not a number' });
-    if (errcode !== 0) {
-      const errmsg = typeof body.errmsg === 'string' ? redact(body.errmsg, spec.sensitive) : '';
-      throw new WeChatApiError({ api: spec.api, appid: spec.appid, errcode, errmsg });
-    }
-    return body;
-  }
-
-  #parse<T>(spec: CallSpec, body: JsonObject, parse: (body: JsonObject) => T): T {
-    try {
-      return parse(body);
-    } catch (err) {
-      if (!(err instanceof UnexpectedBodyError)) throw err;
-      throw new WeChatTransportError({
-        api: spec.api,
-        appid: spec.appid,
-        kind: 'invalid_body',
-        requestSent: true,
-        detail: err.message,
-      });
-    }
-  }
-
-  #report(spec: CallSpec, attempt: number, started: number, err: unknown): void {
-    const durationMs = performance.now() - started;
-    const event: WeChatCallEvent = {
-      api: spec.api,
-      errcode: err === null ? 0 : err instanceof WeChatApiError ? err.errcode : null,
-      outcome: err === null ? 'ok' : err instanceof WeChatApiError ? 'wechat_error' : 'transport_error',
-      durationMs,
-      attempt,
-    };
-    if (spec.appid !== undefined) event.appid = spec.appid;
-    this.#logger.debug({ ...event, ...failureFields(err) }, 'WeChat call');
-    if (!this.#onCall) return;
-    try {
-      this.#onCall(event);
-    } catch (hookErr) {
-      this.#logger.warn({ api: spec.api, hookError: String(hookErr) }, 'onCall hook threw');
-    }
-  }
-}
-
-/** errcode absent means success on the token and jscode2session endpoints; "0" strings are tolerated. */
-function readErrcode(value: unknown): number | undefined {
-  if (value === undefined || value === null) return 0;
-  if (typeof value === 'number' && Number.isInteger(value)) return value;
-  if (typeof value === 'string' && /^-?\d+$/.test(value)) return Number(value);
-  return undefined;
-}
-
-/** Log fields describing a failure: codes and kinds, never messages that might quote a request. */
-function failureFields(err: unknown): Record<string, unknown> {
-  if (err instanceof WeChatApiError) return { errcode: err.errcode, rid: err.rid, category: err.category };
-  if (err instanceof WeChatTransportError) return { kind: err.kind, status: err.status, code: err.code };
-  return {};
 }

@@ -1,0 +1,184 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { WeChatApi } from './errcodes.ts';
+import { WeChatApiError, WeChatTransportError } from './errors.ts';
+import { classifyFetchFailure, type FetchLike, type JsonObject, parseJsonObject } from './http.ts';
+import type { WeChatLogger } from './logger.ts';
+import { redact } from './redact.ts';
+import { UnexpectedBodyError } from './responses.ts';
+import { backoffDelay, type RetryMode, type RetryOptions, shouldRetry } from './retry.ts';
+
+/** One attempt of one call, for metrics (e.g. a Prometheus counter and histogram). */
+export interface WeChatCallEvent {
+  api: WeChatApi;
+  appid?: string;
+  /** 0 on success, WeChat's errcode on `wechat_error`, null on `transport_error`. */
+  errcode: number | null;
+  outcome: 'ok' | 'wechat_error' | 'transport_error';
+  durationMs: number;
+  /** 1 for the first try. */
+  attempt: number;
+}
+
+export interface CallSpec {
+  api: WeChatApi;
+  appid: string | undefined;
+  method: 'GET' | 'POST';
+  path: string;
+  query: Record<string, string>;
+  body?: JsonObject;
+  /** Values that must never appear in an error or a log line. */
+  sensitive: string[];
+  retry: RetryMode;
+}
+
+export interface WeChatTransportOptions {
+  /** Without a trailing slash. */
+  baseUrl: string;
+  timeoutMs: number;
+  retry: RetryOptions;
+  fetch: FetchLike;
+  logger: WeChatLogger;
+  onCall: ((event: WeChatCallEvent) => void) | undefined;
+}
+
+/**
+ * One WeChat call from request to typed outcome: the HTTP exchange with its timeout, WeChat's
+ * errcode convention, redaction of what we sent, retries where the call allows them, and one
+ * call event per attempt. WeChatClient says what to call; this says how.
+ */
+export class WeChatTransport {
+  readonly #baseUrl: string;
+  readonly #timeoutMs: number;
+  readonly #retry: RetryOptions;
+  readonly #fetch: FetchLike;
+  readonly #logger: WeChatLogger;
+  readonly #onCall: ((event: WeChatCallEvent) => void) | undefined;
+
+  constructor(options: WeChatTransportOptions) {
+    this.#baseUrl = options.baseUrl;
+    this.#timeoutMs = options.timeoutMs;
+    this.#retry = options.retry;
+    this.#fetch = options.fetch;
+    this.#logger = options.logger;
+    this.#onCall = options.onCall;
+  }
+
+  async call<T>(spec: CallSpec, parse: (body: JsonObject) => T): Promise<T> {
+    const attempts = spec.retry === 'never' ? 1 : this.#retry.attempts;
+    for (let attempt = 1; ; attempt++) {
+      const started = performance.now();
+      try {
+        const result = this.#parse(spec, await this.#send(spec), parse);
+        this.#report(spec, attempt, started, null);
+        return result;
+      } catch (err) {
+        this.#report(spec, attempt, started, err);
+        if (attempt >= attempts || !shouldRetry(spec.retry, err)) throw err;
+        const delayMs = backoffDelay(this.#retry, attempt);
+        this.#logger.warn(
+          { api: spec.api, appid: spec.appid, attempt, delayMs, ...failureFields(err) },
+          'retrying WeChat call',
+        );
+        await sleep(delayMs);
+      }
+    }
+  }
+
+  /** One HTTP exchange. Resolves with the JSON body when WeChat said yes (no errcode, or 0). */
+  async #send(spec: CallSpec): Promise<JsonObject> {
+    const url = new URL(this.#baseUrl + spec.path);
+    for (const [name, value] of Object.entries(spec.query)) url.searchParams.set(name, value);
+    const signal = AbortSignal.timeout(this.#timeoutMs);
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (spec.body) headers['content-type'] = 'application/json';
+    const fail = (init: Omit<ConstructorParameters<typeof WeChatTransportError>[0], 'api' | 'appid'>) =>
+      new WeChatTransportError({
+        ...init,
+        api: spec.api,
+        appid: spec.appid,
+        detail: redact(init.detail, spec.sensitive),
+      });
+
+    let status: number;
+    let text: string;
+    try {
+      const response = await this.#fetch(url.href, {
+        method: spec.method,
+        headers,
+        // JSON.stringify keeps CJK as raw UTF-8; WeChat's checks do not recognise \uXXXX escapes.
+        ...(spec.body ? { body: JSON.stringify(spec.body) } : {}),
+        signal,
+      });
+      status = response.status;
+      text = await response.text();
+    } catch (err) {
+      const failure = classifyFetchFailure(err, signal.aborted);
+      const detail =
+        failure.kind === 'timeout'
+          ? `no complete answer within ${this.#timeoutMs} ms`
+          : [failure.code, failure.detail].filter(Boolean).join(': ');
+      throw fail({ kind: failure.kind, code: failure.code, requestSent: failure.requestSent, detail });
+    }
+    if (status !== 200) throw fail({ kind: 'http_status', status, requestSent: true, detail: `HTTP ${status}` });
+
+    const body = parseJsonObject(text);
+    if (!body) throw fail({ kind: 'invalid_body', requestSent: true, detail: 'the body is not a JSON object' });
+    const errcode = readErrcode(body.errcode);
+    if (errcode === undefined)
+      throw fail({ kind: 'invalid_body', requestSent: true, detail: 'errcode is not a number' });
+    if (errcode !== 0) {
+      const errmsg = typeof body.errmsg === 'string' ? redact(body.errmsg, spec.sensitive) : '';
+      throw new WeChatApiError({ api: spec.api, appid: spec.appid, errcode, errmsg });
+    }
+    return body;
+  }
+
+  #parse<T>(spec: CallSpec, body: JsonObject, parse: (body: JsonObject) => T): T {
+    try {
+      return parse(body);
+    } catch (err) {
+      if (!(err instanceof UnexpectedBodyError)) throw err;
+      throw new WeChatTransportError({
+        api: spec.api,
+        appid: spec.appid,
+        kind: 'invalid_body',
+        requestSent: true,
+        detail: err.message,
+      });
+    }
+  }
+
+  #report(spec: CallSpec, attempt: number, started: number, err: unknown): void {
+    const durationMs = performance.now() - started;
+    const event: WeChatCallEvent = {
+      api: spec.api,
+      errcode: err === null ? 0 : err instanceof WeChatApiError ? err.errcode : null,
+      outcome: err === null ? 'ok' : err instanceof WeChatApiError ? 'wechat_error' : 'transport_error',
+      durationMs,
+      attempt,
+    };
+    if (spec.appid !== undefined) event.appid = spec.appid;
+    this.#logger.debug({ ...event, ...failureFields(err) }, 'WeChat call');
+    if (!this.#onCall) return;
+    try {
+      this.#onCall(event);
+    } catch (hookErr) {
+      this.#logger.warn({ api: spec.api, hookError: String(hookErr) }, 'onCall hook threw');
+    }
+  }
+}
+
+/** errcode absent means success on the token and jscode2session endpoints; "0" strings are tolerated. */
+function readErrcode(value: unknown): number | undefined {
+  if (value === undefined || value === null) return 0;
+  if (typeof value === 'number' && Number.isInteger(value)) return value;
+  if (typeof value === 'string' && /^-?\d+$/.test(value)) return Number(value);
+  return undefined;
+}
+
+/** Log fields describing a failure: codes and kinds, never messages that might quote a request. */
+function failureFields(err: unknown): Record<string, unknown> {
+  if (err instanceof WeChatApiError) return { errcode: err.errcode, rid: err.rid, category: err.category };
+  if (err instanceof WeChatTransportError) return { kind: err.kind, status: err.status, code: err.code };
+  return {};
+}
