@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { startEmulator } from '../../src/emulator/index.ts';
 import { AuthError, type LoginResult } from '../../src/miniprogram/index.ts';
 import { forEachDialect } from '../helpers/databases.ts';
-import { APPID, APPID2, SECRET, SECRET2, type Stack, startStack } from '../server/stack.ts';
+import { APPID, APPID2, type Stack, startStack } from '../server/stack.ts';
 import { claims, phone } from './phone.ts';
 
 const tokensKey = (appid = APPID) => `weapp-auth:${appid}:tokens`;
@@ -267,16 +266,7 @@ forEachDialect('mini program SDK', (h) => {
 forEachDialect('mini program SDK with short-lived access tokens', (h) => {
   let s: Stack;
   before(async () => {
-    const emulator = h.track(
-      await startEmulator({
-        apps: [
-          { appid: APPID, secret: SECRET, openPlatform: 'op-demo' },
-          { appid: APPID2, secret: SECRET2, openPlatform: 'op-demo' },
-        ],
-        logger: false,
-      }),
-    );
-    s = await startStack(h, { env: { ACCESS_TOKEN_TTL: '60' }, emulator });
+    s = await startStack(h, { env: { ACCESS_TOKEN_TTL: '60' } });
   });
 
   it('an expired access token is refreshed transparently', async () => {

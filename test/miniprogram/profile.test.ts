@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { startEmulator } from '../../src/emulator/index.ts';
 import { AuthError, type AuthUser, createAuth } from '../../src/miniprogram/index.ts';
 import { forEachDialect } from '../helpers/databases.ts';
 import { ELF_EXECUTABLE, fetchAvatar, IMAGES } from '../server/images.ts';
-import { APPID, APPID2, SECRET, SECRET2, type Stack, startStack } from '../server/stack.ts';
+import { APPID, type Stack, startStack } from '../server/stack.ts';
 import { claims, type Phone, phone } from './phone.ts';
 
 /** The bodies the SDK sent to `path` with wx.request, oldest first. */
@@ -272,16 +271,7 @@ forEachDialect('mini program SDK: profile and phone number', (h) => {
 forEachDialect('mini program SDK: profile and phone with expired access tokens', (h) => {
   let s: Stack;
   before(async () => {
-    const emulator = h.track(
-      await startEmulator({
-        apps: [
-          { appid: APPID, secret: SECRET, openPlatform: 'op-demo' },
-          { appid: APPID2, secret: SECRET2, openPlatform: 'op-demo' },
-        ],
-        logger: false,
-      }),
-    );
-    s = await startStack(h, { env: { ACCESS_TOKEN_TTL: '60' }, emulator });
+    s = await startStack(h, { env: { ACCESS_TOKEN_TTL: '60' } });
   });
 
   it('updateProfile: one refresh, the upload sent again, then the nickname with the new token', async () => {
