@@ -15,12 +15,7 @@ import {
   upsertIdentityOnLogin,
 } from '../../src/store/index.ts';
 import { forEachDialect } from '../helpers/databases.ts';
-
-const APP_A = 'wx00000000000000aa';
-const APP_B = 'wx00000000000000bb';
-const sessionKey = () => randomBytes(16).toString('base64');
-const openid = () => `o${randomBytes(20).toString('base64url')}`;
-const unionid = () => `u${randomBytes(20).toString('base64url')}`;
+import { APP_A, APP_B, openid, sessionKey, unionid } from '../helpers/wechat-ids.ts';
 
 forEachDialect('upsertIdentityOnLogin', (h) => {
   it('creates a user and an identity on first login, the session key sealed at rest', async () => {

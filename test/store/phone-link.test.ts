@@ -12,12 +12,8 @@ import {
   upsertIdentityOnLogin,
 } from '../../src/store/index.ts';
 import { forEachDialect } from '../helpers/databases.ts';
+import { APP_A, APP_B, openid, sessionKey, unionid } from '../helpers/wechat-ids.ts';
 
-const APP_A = 'wx00000000000000aa';
-const APP_B = 'wx00000000000000bb';
-const sessionKey = () => randomBytes(16).toString('base64');
-const openid = () => `o${randomBytes(20).toString('base64url')}`;
-const unionid = () => `u${randomBytes(20).toString('base64url')}`;
 const phone = (): PhoneNumber => ({
   phoneNumber: `139${randomBytes(4).readUInt32BE() % 100_000_000}`,
   countryCode: '86',
