@@ -19,6 +19,8 @@ export interface Config {
   wechatApiBase: string;
   /** 32 bytes; encrypts session keys and signing keys at rest. */
   secretKey: string;
+  /** Older secret keys, newest first: still open what they sealed until `keys reseal` ran. */
+  previousSecretKeys: readonly string[];
   host: string;
   port: number;
   accessTokenTtlSeconds: number;
@@ -161,6 +163,7 @@ export function loadConfig(env: Env, defaults: ConfigDefaults = {}): Readonly<Co
     redisUrl,
     wechatApiBase: wechatApiBase.replace(/\/+$/, ''),
     secretKey: secretKey ?? '',
+    previousSecretKeys: previousSecretKeys(str('WEAPP_SECRET_KEY_PREVIOUS'), problems),
     host,
     port,
     accessTokenTtlSeconds: int('ACCESS_TOKEN_TTL', 7200, 60, 86_400),
@@ -318,4 +321,20 @@ function metricsToken(raw: string | undefined, problems: string[]): string | und
   if (raw !== undefined && raw.length < 16)
     problems.push('METRICS_TOKEN must be at least 16 characters (e.g. `openssl rand -hex 16`)');
   return raw;
+}
+
+function previousSecretKeys(raw: string | undefined, problems: string[]): string[] {
+  if (raw === undefined) return [];
+  const keys = raw
+    .split(',')
+    .map((k) => k.trim())
+    .filter((k) => k !== '');
+  keys.forEach((key, i) => {
+    try {
+      parseSecretKey(key);
+    } catch {
+      problems.push(`WEAPP_SECRET_KEY_PREVIOUS entry ${i + 1} must be 32 bytes as base64 (44 chars) or hex (64 chars)`);
+    }
+  });
+  return keys;
 }

@@ -43,6 +43,7 @@ export async function createServerContext(
     const store: Store = await openStore({
       url: config.databaseUrl,
       secretKey: config.secretKey,
+      previousSecretKeys: config.previousSecretKeys,
       schema: options.schema,
     });
     closers.push(() => store.close());

@@ -19,6 +19,7 @@ export {
   type PhoneLinkResult,
 } from './phone-link.ts';
 export { forgetReplacedMediaBefore, listReplacedMediaSince, recordReplacedMedia } from './replaced-media.ts';
+export { type ResealResult, resealAll } from './reseal.ts';
 export { createSecretBox, parseSecretKey, type SecretBox, type SecretPurpose } from './secret-box.ts';
 export {
   createSession,

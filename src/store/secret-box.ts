@@ -37,16 +37,10 @@ export function parseSecretKey(text: string): Buffer {
   );
 }
 
-/**
- * AES-256-GCM under per-purpose subkeys derived with HKDF-SHA256 from one master key. Sealed
- * values read `v1.<iv>.<ciphertext+tag>` in base64url; the version prefix lets a later format or
- * key rotation coexist with rows written today.
- */
-export function createSecretBox(secretKey: string | Uint8Array): SecretBox {
-  const master = typeof secretKey === 'string' ? parseSecretKey(secretKey) : Buffer.from(secretKey);
-  if (master.length !== 32) throw new StoreError('INVALID_SECRET_KEY', 'The secret key must be exactly 32 bytes.');
+/** AES-256-GCM with the subkey for one purpose, derived with HKDF-SHA256 from one master key. */
+function keyring(master: Buffer) {
   const subkeys = new Map<SecretPurpose, Buffer>();
-  const subkey = (purpose: SecretPurpose): Buffer => {
+  return (purpose: SecretPurpose): Buffer => {
     let key = subkeys.get(purpose);
     if (!key) {
       key = Buffer.from(hkdfSync('sha256', master, 'weapp-auth secret box', `weapp-auth/${VERSION}/${purpose}`, 32));
@@ -54,7 +48,44 @@ export function createSecretBox(secretKey: string | Uint8Array): SecretBox {
     }
     return key;
   };
+}
+
+function masterKey(secretKey: string | Uint8Array): Buffer {
+  const master = typeof secretKey === 'string' ? parseSecretKey(secretKey) : Buffer.from(secretKey);
+  if (master.length !== 32) throw new StoreError('INVALID_SECRET_KEY', 'The secret key must be exactly 32 bytes.');
+  return master;
+}
+
+/**
+ * AES-256-GCM under per-purpose subkeys derived with HKDF-SHA256 from one master key. Sealed
+ * values read `v1.<iv>.<ciphertext+tag>` in base64url; the version prefix lets a later format
+ * coexist with rows written today.
+ *
+ * Key rotation: values are sealed with `secretKey`; `previousKeys` (older keys, newest first) still
+ * open what they sealed, until `weapp-auth keys reseal` has rewritten it under the new key.
+ */
+export function createSecretBox(
+  secretKey: string | Uint8Array,
+  previousKeys: readonly (string | Uint8Array)[] = [],
+): SecretBox {
+  const [current, ...older] = [secretKey, ...previousKeys].map((k) => keyring(masterKey(k)));
+  const subkey = current as ReturnType<typeof keyring>;
   const aad = (purpose: SecretPurpose, context: string) => Buffer.from(`${purpose}\0${context}`, 'utf8');
+
+  const tryOpen = (
+    subkeyOf: ReturnType<typeof keyring>,
+    purpose: SecretPurpose,
+    context: string,
+    iv: Buffer,
+    body: Buffer,
+  ) => {
+    const decipher = createDecipheriv('aes-256-gcm', subkeyOf(purpose), iv, { authTagLength: TAG_BYTES });
+    decipher.setAAD(aad(purpose, context));
+    decipher.setAuthTag(body.subarray(body.length - TAG_BYTES));
+    return Buffer.concat([decipher.update(body.subarray(0, body.length - TAG_BYTES)), decipher.final()]).toString(
+      'utf8',
+    );
+  };
 
   return Object.freeze({
     seal(purpose: SecretPurpose, context: string, plaintext: string): string {
@@ -82,21 +113,20 @@ export function createSecretBox(secretKey: string | Uint8Array): SecretBox {
       if (iv.length !== IV_BYTES || body.length < TAG_BYTES) {
         throw new StoreError('MALFORMED_CIPHERTEXT', 'The sealed value has a wrong-sized iv or is truncated.');
       }
-      const decipher = createDecipheriv('aes-256-gcm', subkey(purpose), iv, { authTagLength: TAG_BYTES });
-      decipher.setAAD(aad(purpose, context));
-      decipher.setAuthTag(body.subarray(body.length - TAG_BYTES));
-      try {
-        return Buffer.concat([decipher.update(body.subarray(0, body.length - TAG_BYTES)), decipher.final()]).toString(
-          'utf8',
-        );
-      } catch (cause) {
-        // GCM cannot tell these apart, and saying which would help an attacker anyway.
-        throw new StoreError(
-          'DECRYPT_FAILED',
-          `A sealed ${purpose} did not authenticate: WEAPP_SECRET_KEY changed, the value was altered, or it was copied from another row.`,
-          { cause },
-        );
+      let cause: unknown;
+      for (const keys of [subkey, ...older]) {
+        try {
+          return tryOpen(keys, purpose, context, iv, body);
+        } catch (err) {
+          cause ??= err;
+        }
       }
+      // GCM cannot tell these apart, and saying which would help an attacker anyway.
+      throw new StoreError(
+        'DECRYPT_FAILED',
+        `A sealed ${purpose} did not authenticate: WEAPP_SECRET_KEY changed (list the old one in WEAPP_SECRET_KEY_PREVIOUS), the value was altered, or it was copied from another row.`,
+        { cause },
+      );
     },
   });
 }

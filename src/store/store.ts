@@ -5,6 +5,8 @@ import { createSecretBox, type SecretBox } from './secret-box.ts';
 export interface OpenStoreOptions extends OpenDatabaseOptions {
   /** 32 bytes (base64 or hex text, or raw bytes): encrypts session keys and private keys at rest. */
   secretKey: string | Uint8Array;
+  /** Older keys, newest first: they still open what they sealed (see `keys reseal`). */
+  previousSecretKeys?: readonly (string | Uint8Array)[] | undefined;
   /** Run pending migrations before returning (default true). */
   migrate?: boolean | undefined;
 }
@@ -16,7 +18,7 @@ export interface Store extends StoreDatabase {
 
 export async function openStore(options: OpenStoreOptions): Promise<Store> {
   // The key is checked before connecting, so a bad one fails without touching the database.
-  const box = createSecretBox(options.secretKey);
+  const box = createSecretBox(options.secretKey, options.previousSecretKeys);
   const database = await openDatabase(options);
   try {
     if (options.migrate ?? true) await migrateToLatest(database);

@@ -215,6 +215,15 @@ describe('loadConfig', () => {
     assert.match(problems({ ...base, METRICS_TOKEN: 'short' }).join(), /METRICS_TOKEN must be at least 16 characters/);
   });
 
+  it('reads the previous secret keys of a rotation, each checked', () => {
+    const old = randomBytes(32).toString('hex');
+    assert.deepEqual(loadConfig({ ...base, WEAPP_SECRET_KEY_PREVIOUS: ` ${old} ` }).previousSecretKeys, [old]);
+    assert.deepEqual(loadConfig(base).previousSecretKeys, []);
+    const found = problems({ ...base, WEAPP_SECRET_KEY_PREVIOUS: `${old},nope` }).join();
+    assert.match(found, /WEAPP_SECRET_KEY_PREVIOUS entry 2 must be 32 bytes/);
+    assert.ok(!found.includes(old));
+  });
+
   it('refuses a duplicated appid', () => {
     assert.match(
       problems({ ...base, WEAPP_APPS: `wx4f4bc4dec97d474b:${secret},wx4f4bc4dec97d474b:${secret}` }).join(),

@@ -86,7 +86,7 @@ describe('secret box', () => {
     expectCode(
       () => createSecretBox(randomBytes(32)).open('signing-key', 'kid-1', sealed),
       'DECRYPT_FAILED',
-      /WEAPP_SECRET_KEY changed, the value was altered, or it was copied from another row/,
+      /WEAPP_SECRET_KEY changed \(list the old one in WEAPP_SECRET_KEY_PREVIOUS\), the value was altered, or it was copied from another row/,
     );
   });
 
@@ -133,5 +133,30 @@ describe('secret box', () => {
         );
       }),
     );
+  });
+});
+
+describe('secret key rotation', () => {
+  const oldKey = randomBytes(32);
+  const newKey = randomBytes(32);
+  const before = createSecretBox(oldKey);
+  const during = createSecretBox(newKey, [oldKey]);
+
+  it('opens what an older key sealed, and seals with the new one', () => {
+    const sealedOld = before.seal('session-key', 'i_1', 'tiihtNczf5v6AKRyjwEUhQ==');
+    assert.equal(during.open('session-key', 'i_1', sealedOld), 'tiihtNczf5v6AKRyjwEUhQ==');
+    const sealedNew = during.seal('session-key', 'i_1', 'tiihtNczf5v6AKRyjwEUhQ==');
+    assert.equal(createSecretBox(newKey).open('session-key', 'i_1', sealedNew), 'tiihtNczf5v6AKRyjwEUhQ==');
+    expectCode(() => before.open('session-key', 'i_1', sealedNew), 'DECRYPT_FAILED');
+  });
+
+  it('still binds a value to its row and purpose under every key', () => {
+    const sealedOld = before.seal('session-key', 'i_1', 'x');
+    expectCode(() => during.open('session-key', 'i_2', sealedOld), 'DECRYPT_FAILED');
+    expectCode(() => during.open('signing-key', 'i_1', sealedOld), 'DECRYPT_FAILED');
+  });
+
+  it('refuses a malformed previous key at once', () => {
+    expectCode(() => createSecretBox(newKey, ['not a key']), 'INVALID_SECRET_KEY');
   });
 });

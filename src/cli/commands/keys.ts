@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { openStore } from '../../store/index.ts';
+import type { Config } from '../../config/config.ts';
+import { openStore, resealAll } from '../../store/index.ts';
 import { rotateSigningKeys } from '../../tokens/index.ts';
 import { configFromEnvironment } from '../env.ts';
 
@@ -11,7 +12,7 @@ export function registerKeys(program: Command): void {
     .description('generate a new signing key and retire the current one (kept in the JWKS until its tokens expire)')
     .action(async () => {
       const config = configFromEnvironment();
-      const store = await openStore({ url: config.databaseUrl, secretKey: config.secretKey });
+      const store = await openConfiguredStore(config);
       try {
         const { kid, retired } = await rotateSigningKeys(store, {
           now: Date.now(),
@@ -23,4 +24,30 @@ export function registerKeys(program: Command): void {
         await store.close();
       }
     });
+  keys
+    .command('reseal')
+    .description(
+      'rewrite every sealed session key and signing key under WEAPP_SECRET_KEY (the last step of rotating it)',
+    )
+    .action(async () => {
+      const config = configFromEnvironment();
+      const store = await openConfiguredStore(config);
+      try {
+        const { identities, signingKeys } = await resealAll(store);
+        process.stdout.write(`resealed the session keys of ${identities} identities and ${signingKeys} signing keys\n`);
+        if (config.previousSecretKeys.length > 0) {
+          process.stdout.write('WEAPP_SECRET_KEY_PREVIOUS can now be removed (restart the servers after).\n');
+        }
+      } finally {
+        await store.close();
+      }
+    });
+}
+
+function openConfiguredStore(config: Config) {
+  return openStore({
+    url: config.databaseUrl,
+    secretKey: config.secretKey,
+    previousSecretKeys: config.previousSecretKeys,
+  });
 }
