@@ -75,6 +75,18 @@ export const API_ERRORS = {
     message:
       'The avatar storage did not take the file; retry shortly. If it lasts, the operator must check MEDIA_STORE.',
   },
+  DATABASE_UNAVAILABLE: {
+    status: 503,
+    message: 'The database did not answer in time; retry shortly (the server reconnects by itself).',
+  },
+  CACHE_UNAVAILABLE: {
+    status: 503,
+    message: 'Redis did not answer in time and this request cannot be served safely without it; retry shortly.',
+  },
+  SHUTTING_DOWN: {
+    status: 503,
+    message: 'This instance is shutting down; retry (the load balancer sends you to another).',
+  },
   WECHAT_ERROR: { status: 502, message: 'WeChat answered with an unexpected error.' },
   INTERNAL: { status: 500, message: 'Internal error; it has been logged.' },
 } as const satisfies Record<string, { status: number; message: string }>;
