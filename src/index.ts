@@ -2,7 +2,7 @@
  * weapp-auth as a library: the pieces a backend embeds or tests against. The CLI (`weapp-auth`)
  * composes the same pieces.
  */
-export { type AppCredentials, type Config, ConfigError, loadConfig } from './config/config.ts';
+export { type AppCredentials, type Config, ConfigError, loadConfig, type TrustProxy } from './config/config.ts';
 export { type RunningEmulator, startEmulator } from './emulator/start.ts';
 export {
   contentKey,

@@ -24,6 +24,8 @@ export interface Cache {
   incr(key: string, ttlMs: number): Promise<number>;
   /** Deletes the key only when it holds `value`; true when it did (releasing one's own lock). */
   deleteIfEquals(key: string, value: string): Promise<boolean>;
+  /** Resolves when the cache answers (readiness); rejects with CacheError `UNAVAILABLE` when not. */
+  ping(): Promise<void>;
   /** Releases connections; the cache is unusable afterwards. */
   close(): Promise<void>;
 }
@@ -35,7 +37,12 @@ export function checkTtl(ttlMs: number): void {
   }
 }
 
-export type CacheErrorCode = 'INVALID_CACHE_URL' | 'LOCK_TIMEOUT' | 'NOT_AN_INTEGER';
+/**
+ * `UNAVAILABLE`: the cache server is down, unreachable, or did not answer within the command
+ * timeout. Each use decides what that means (see RELIABILITY.md): fall back to this process, or
+ * refuse with 503 CACHE_UNAVAILABLE.
+ */
+export type CacheErrorCode = 'INVALID_CACHE_URL' | 'LOCK_TIMEOUT' | 'NOT_AN_INTEGER' | 'UNAVAILABLE';
 
 export class CacheError extends Error {
   override readonly name = 'CacheError';
@@ -45,4 +52,8 @@ export class CacheError extends Error {
     super(message, options);
     this.code = code;
   }
+}
+
+export function isCacheUnavailable(err: unknown): boolean {
+  return err instanceof CacheError && err.code === 'UNAVAILABLE';
 }

@@ -86,6 +86,8 @@ export class MemoryCache implements Cache {
     return true;
   }
 
+  async ping(): Promise<void> {}
+
   async close(): Promise<void> {
     this.#entries.clear();
   }

@@ -10,8 +10,27 @@ export interface OpenCacheOptions {
   prefix?: string | undefined;
   /** MemoryCache only: the clock expiry follows (epoch ms). */
   now?: (() => number) | undefined;
+  /**
+   * Redis only: the longest a command may wait, connecting included (default 1000 ms). A command
+   * issued while Redis is away fails at once: a request must not queue behind a reconnect.
+   */
+  timeoutMs?: number | undefined;
   /** Redis only: where connection errors go after start (ioredis reconnects by itself; default: stderr). */
   onError?: ((err: Error) => void) | undefined;
+}
+
+/** ioredis settings for a client that must never stall a request: see STYLE.md "Staying up". */
+export function boundedRedisOptions(timeoutMs = 1000) {
+  return {
+    lazyConnect: true,
+    connectTimeout: Math.max(timeoutMs, 1000),
+    commandTimeout: timeoutMs,
+    // Offline: fail the command now (the caller falls back or answers 503) instead of queueing it.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    // Reconnect for ever, every 50 ms growing to 2 s: Redis coming back is noticed within seconds.
+    retryStrategy: (times: number) => Math.min(times * 50, 2000),
+  } as const;
 }
 
 /**
@@ -24,12 +43,7 @@ export async function openCache(options: OpenCacheOptions = {}): Promise<Cache> 
   if (!/^rediss?:\/\//.test(url)) {
     throw new CacheError('INVALID_CACHE_URL', 'The cache URL must start with redis:// or rediss://.');
   }
-  const client = new Redis(url, {
-    lazyConnect: true,
-    connectTimeout: 5000,
-    // A request waiting on a cache that is down should fail soon, not after 20 reconnects.
-    maxRetriesPerRequest: 2,
-  });
+  const client = new Redis(url, boundedRedisOptions(options.timeoutMs));
   // A failed first connection is reported by the throw below, not a second time as an event.
   const quiet = () => {};
   client.on('error', quiet);
@@ -40,7 +54,7 @@ export async function openCache(options: OpenCacheOptions = {}): Promise<Cache> 
     throw err;
   }
   client.off('error', quiet);
-  // Without a handler ioredis prints later errors itself rather than letting them pass unseen.
-  if (options.onError) client.on('error', options.onError);
+  // Without a handler ioredis prints "Unhandled error event" on every reconnect attempt.
+  client.on('error', options.onError ?? ((err) => console.error(`redis: ${err.message}`)));
   return new RedisCache({ client, prefix: options.prefix, ownsClient: true });
 }

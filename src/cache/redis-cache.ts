@@ -26,6 +26,28 @@ end
 redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4])
 return 1`;
 
+/**
+ * Redis replies that mean "cannot serve now" rather than "this command is wrong": still loading
+ * its data, a replica during failover, out of memory, busy with a script.
+ */
+const UNAVAILABLE_REPLY = /^(LOADING|READONLY|OOM|BUSY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN)\b/;
+
+/**
+ * A command's failure as the cache contract names it: a reply about the command stays as it is
+ * (a bug to see), anything about reaching Redis (closed connection, command timeout, offline
+ * with the offline queue disabled, retries exhausted) becomes CacheError `UNAVAILABLE`.
+ */
+async function guard<T>(command: Promise<T>): Promise<T> {
+  try {
+    return await command;
+  } catch (err) {
+    const isReply = err instanceof Error && err.name === 'ReplyError';
+    if (isReply && !UNAVAILABLE_REPLY.test(err.message)) throw err;
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new CacheError('UNAVAILABLE', `Redis did not serve the command: ${reason}`, { cause: err });
+  }
+}
+
 export interface RedisCacheOptions {
   client: Redis;
   /** Namespaces every key, so several deployments (or test runs) can share one Redis. */
@@ -51,33 +73,34 @@ export class RedisCache implements Cache {
   }
 
   async get(key: string): Promise<string | undefined> {
-    return (await this.#client.get(this.#key(key))) ?? undefined;
+    return (await guard(this.#client.get(this.#key(key)))) ?? undefined;
   }
 
   async set(key: string, value: string, ttlMs: number): Promise<void> {
     checkTtl(ttlMs);
-    await this.#client.set(this.#key(key), value, 'PX', ttlMs);
+    await guard(this.#client.set(this.#key(key), value, 'PX', ttlMs));
   }
 
   async delete(key: string): Promise<void> {
-    await this.#client.del(this.#key(key));
+    await guard(this.#client.del(this.#key(key)));
   }
 
   async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
     checkTtl(ttlMs);
-    return (await this.#client.set(this.#key(key), value, 'PX', ttlMs, 'NX')) === 'OK';
+    return (await guard(this.#client.set(this.#key(key), value, 'PX', ttlMs, 'NX'))) === 'OK';
   }
 
   async compareAndSet(key: string, expected: string | undefined, value: string, ttlMs: number): Promise<boolean> {
     checkTtl(ttlMs);
     const present = expected === undefined ? '0' : '1';
-    return (await this.#client.eval(COMPARE_AND_SET, 1, this.#key(key), present, expected ?? '', value, ttlMs)) === 1;
+    const script = this.#client.eval(COMPARE_AND_SET, 1, this.#key(key), present, expected ?? '', value, ttlMs);
+    return (await guard(script)) === 1;
   }
 
   async incr(key: string, ttlMs: number): Promise<number> {
     checkTtl(ttlMs);
     try {
-      return Number(await this.#client.eval(INCR, 1, this.#key(key), ttlMs));
+      return Number(await guard(this.#client.eval(INCR, 1, this.#key(key), ttlMs)));
     } catch (err) {
       if (err instanceof Error && /not an integer/.test(err.message)) {
         throw new CacheError('NOT_AN_INTEGER', `The value at "${key}" is not an integer.`, { cause: err });
@@ -87,7 +110,11 @@ export class RedisCache implements Cache {
   }
 
   async deleteIfEquals(key: string, value: string): Promise<boolean> {
-    return (await this.#client.eval(DELETE_IF_EQUALS, 1, this.#key(key), value)) === 1;
+    return (await guard(this.#client.eval(DELETE_IF_EQUALS, 1, this.#key(key), value))) === 1;
+  }
+
+  async ping(): Promise<void> {
+    await guard(this.#client.ping());
   }
 
   async close(): Promise<void> {

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { S3_BUCKET_NAME, S3_KEY_PREFIX } from '../media/s3-media-store.ts';
 import { parseSecretKey } from '../store/secret-box.ts';
 
@@ -29,11 +30,19 @@ export interface Config {
   openDataMaxAgeSeconds: number;
   /** Logins per minute per client IP. */
   loginRateLimitPerMinute: number;
-  /** Behind a load balancer: trust X-Forwarded-For for the client IP. */
-  trustProxy: boolean;
+  /** Which X-Forwarded-For hops name the client: see TrustProxy. */
+  trustProxy: TrustProxy;
   /** When set, /metrics answers only `Authorization: Bearer <this>` (Prometheus's bearer_token). */
   metricsToken: string | undefined;
   logLevel: string;
+  /** Longest wait for a database connection and for one statement; past it the request gets 503. */
+  dbTimeoutMs: number;
+  /** Longest wait for one Redis command; past it the use falls back or the request gets 503. */
+  redisTimeoutMs: number;
+  /** After SIGTERM: how long to keep serving (readiness already 503) before refusing new connections. */
+  shutdownDelayMs: number;
+  /** After SIGTERM: the process exits within this, whatever is still open. */
+  shutdownTimeoutMs: number;
   /** `local`: avatars in AVATAR_DIR, served by this server; `s3`: in the bucket of `s3`. */
   mediaStore: 'local' | 's3';
   /** Set exactly when mediaStore is `s3`. */
@@ -53,6 +62,13 @@ export interface Config {
   /** `link`: a new WeChat account whose phone number one existing user holds joins that user. */
   phoneLinkPolicy: 'off' | 'link';
 }
+
+/**
+ * Whom to believe about the client's address (X-Forwarded-For): nobody (`false`: the socket peer is
+ * the client), the nearest `n` proxies (a hop count: each appends the address it received from), or
+ * proxies at these addresses or CIDR ranges (also `loopback`, `linklocal`, `uniquelocal`).
+ */
+export type TrustProxy = false | number | readonly string[];
 
 /** S3-compatible object storage for avatars (the options of S3MediaStore). */
 export interface S3Config {
@@ -170,9 +186,13 @@ export function loadConfig(env: Env, defaults: ConfigDefaults = {}): Readonly<Co
     refreshTokenTtlSeconds: int('REFRESH_TOKEN_TTL', 30 * 86_400, 3600, 365 * 86_400),
     openDataMaxAgeSeconds: int('OPEN_DATA_MAX_AGE', 600, 10, 7 * 86_400),
     loginRateLimitPerMinute: int('LOGIN_RATE_LIMIT', 60, 1, 100_000),
-    trustProxy: str('TRUST_PROXY') === 'true' || str('TRUST_PROXY') === '1',
+    trustProxy: parseTrustProxy(str('TRUST_PROXY'), problems),
     metricsToken: metricsToken(str('METRICS_TOKEN'), problems),
     logLevel,
+    dbTimeoutMs: int('DB_TIMEOUT_MS', 3000, 100, 120_000),
+    redisTimeoutMs: int('REDIS_TIMEOUT_MS', 1000, 50, 60_000),
+    shutdownDelayMs: int('SHUTDOWN_DELAY_MS', 2000, 0, 60_000),
+    shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 10_000, 1000, 120_000),
     mediaStore,
     s3: parseS3(str, mediaStore === 's3', problems),
     avatarDir: str('AVATAR_DIR') ?? './data/avatars',
@@ -183,6 +203,9 @@ export function loadConfig(env: Env, defaults: ConfigDefaults = {}): Readonly<Co
     contentCheckFailure: oneOf('CONTENT_CHECK_FAILURE', ['open', 'closed'], 'open'),
     phoneLinkPolicy: oneOf('PHONE_LINK_POLICY', ['off', 'link'], 'off'),
   };
+  if (config.shutdownDelayMs >= config.shutdownTimeoutMs) {
+    problems.push('SHUTDOWN_DELAY_MS must be shorter than SHUTDOWN_TIMEOUT_MS (the drain happens within the timeout)');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     ...config,
@@ -337,4 +360,56 @@ function previousSecretKeys(raw: string | undefined, problems: string[]): string
     }
   });
   return keys;
+}
+
+const TRUST_PROXY_FORMS =
+  'the number of proxies in front of this server (TRUST_PROXY=1 behind one nginx or load balancer) ' +
+  'or their addresses, comma-separated (TRUST_PROXY=127.0.0.1 for an nginx on this machine, TRUST_PROXY=10.0.0.0/8 ' +
+  'for a load balancer on your private network)';
+/** proxy-addr's named ranges, which Fastify's trustProxy accepts among addresses. */
+const NAMED_RANGES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/**
+ * TRUST_PROXY. Rate limits key on the client address, so believing one X-Forwarded-For hop too many
+ * lets any client write its own address and escape them: `true` (every hop) is refused.
+ */
+function parseTrustProxy(raw: string | undefined, problems: string[]): TrustProxy {
+  if (raw === undefined || raw.toLowerCase() === 'false' || raw === '0') return false;
+  const everyone = (what: string) =>
+    problems.push(
+      `TRUST_PROXY=${what} would believe every X-Forwarded-For hop, so any client could name its own IP and escape ` +
+        `the rate limits: write ${TRUST_PROXY_FORMS}`,
+    );
+  if (raw.toLowerCase() === 'true') {
+    everyone(raw);
+    return false;
+  }
+  if (/^\d+$/.test(raw)) {
+    const hops = Number(raw);
+    if (hops > 10) {
+      problems.push(`TRUST_PROXY counts the proxies in front of this server: at most 10 (got "${raw.slice(0, 16)}")`);
+      return false;
+    }
+    return hops;
+  }
+  const entries = raw.split(',').map((entry) => entry.trim());
+  const invalid = entries.filter((entry) => !isAddressOrRange(entry));
+  if (invalid.length > 0) {
+    const shown = invalid.map((entry) => `"${entry.slice(0, 45)}"`).join(', ');
+    problems.push(`TRUST_PROXY must be ${TRUST_PROXY_FORMS}; not an IP address or CIDR range: ${shown}`);
+    return false;
+  }
+  if (entries.some((entry) => /\/0+$/.test(entry))) {
+    everyone(raw.slice(0, 64));
+    return false;
+  }
+  return Object.freeze(entries);
+}
+
+function isAddressOrRange(entry: string): boolean {
+  if (NAMED_RANGES.includes(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const version = isIP(address);
+  if (version === 0 || rest.length > 0) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128));
 }

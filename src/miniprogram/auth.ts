@@ -1,5 +1,5 @@
 import { AuthError, isAuthDeny, isAuthError } from './errors.ts';
-import { type AuthEventName, type AuthEvents, Emitter } from './events.ts';
+import { type AuthEventName, type AuthEvents, Emitter, type RetryEvent } from './events.ts';
 import { Mutex, SingleFlight } from './flight.ts';
 import { type AuthRequestOptions, type AuthResponse, answerError, isOk, send, sendFile } from './http.ts';
 import { invoke } from './invoke.ts';
@@ -7,6 +7,7 @@ import type { AuthOptions, LoginOptions, UserInfoOptions, UserProfileOptions } f
 import { askToOpenSettings, DEFAULT_USERINFO_PROMPT, type PromptWording, wasRefused } from './permission.ts';
 import { bindPhone, type PhoneNumberEvent } from './phone.ts';
 import { type ProfileUpdate, updateProfile } from './profile.ts';
+import { isRepeatable, isTransient, type RetryPolicy, retryDelay, retryPolicy } from './retry.ts';
 import type { Session } from './session.ts';
 import { SessionStorage } from './storage.ts';
 import type { AuthUser, LoginResult, StoredTokens, TokenAnswer } from './types.ts';
@@ -20,8 +21,9 @@ const STALE_DATA = new Set(['SESSION_KEY_STALE', 'DECRYPT_FAILED']);
 /**
  * The client half of weapp-auth. One instance per mini program (create it in app.js):
  * - login(): wx.login → POST /v1/login → tokens in storage; concurrent callers share one login.
+ *   A 503 or a network failure is retried with a fresh code, with backoff.
  * - request(): wx.request with the access token; on 401 one shared refresh, else a new login,
- *   then one retry.
+ *   then one retry. A repeatable request is sent once more after a 503 or a network failure.
  * - getUserInfo(): the legacy profile, sealed with a session_key the server holds, with the
  *   deny → showModal → openSetting → retry dance.
  */
@@ -34,6 +36,7 @@ export class Auth {
   readonly #prompt: PromptWording;
   readonly #timeoutMs: number;
   readonly #avatarField: string;
+  readonly #retry: RetryPolicy;
   #tokens: StoredTokens | undefined;
   #user: AuthUser | undefined;
   readonly #logins = new SingleFlight<LoginResult>();
@@ -57,6 +60,7 @@ export class Auth {
     this.#prompt = { ...DEFAULT_USERINFO_PROMPT, ...options.prompts?.userInfo };
     this.#timeoutMs = options.timeoutMs ?? 15_000;
     this.#avatarField = options.avatarField ?? 'file';
+    this.#retry = retryPolicy(options.retry);
     // A restart picks the session up where it was: no wx.login until the server says otherwise.
     this.#tokens = this.#storage.readTokens();
     this.#user = this.#storage.readUser();
@@ -97,10 +101,13 @@ export class Auth {
   /**
    * wx.request to our server (or another backend verifying our tokens) with the access token.
    * Resolves with 2xx answers; rejects with an AuthError carrying the server's `code` otherwise.
+   * A repeatable request (GET, HEAD, PUT, DELETE, OPTIONS, or `retry: true`) answered 503, or
+   * not answered, is sent once more after a wait.
    */
   async request<T = unknown>(options: AuthRequestOptions): Promise<AuthResponse<T>> {
-    if (options.auth === false) return this.#checked<T>(await this.#send(options, undefined));
-    return this.#authorized<T>((token) => this.#send(options, token));
+    const send = this.#sentAgainOnce(options, (token) => this.#send(options, token));
+    if (options.auth === false) return this.#checked<T>(await send(undefined));
+    return this.#authorized<T>(send);
   }
 
   /**
@@ -220,9 +227,14 @@ export class Auth {
 
   // ---- the steps ----
 
-  /** One wx.login and its exchange; a reused or stale code gets one fresh code. Runs under #sessionKey. */
+  /**
+   * wx.login and its exchange. A reused or stale code gets one fresh code; a 503 or a network
+   * failure gets a fresh code after a wait, up to the retry policy's attempts. Never the same code
+   * twice: after a failure nobody knows whether the server redeemed it. Runs under #sessionKey.
+   */
   async #exchangeCode(phoneCode?: string): Promise<LoginResult> {
-    for (let attempt = 1; ; attempt++) {
+    let replaced = false;
+    for (let attempt = 1; ; ) {
       const { code } = await invoke<WechatMiniprogram.LoginSuccessCallbackResult>('login', (settle) =>
         this.#wx.login(settle),
       );
@@ -240,7 +252,17 @@ export class Auth {
       } catch (err) {
         // A code works once, for 5 minutes: a fresh one is the fix for both (a phone code is only
         // redeemed after the login code was accepted, so it is still good).
-        if (attempt === 1 && isAuthError(err) && (err.code === 'CODE_USED' || err.code === 'INVALID_CODE')) continue;
+        if (!replaced && isAuthError(err) && (err.code === 'CODE_USED' || err.code === 'INVALID_CODE')) {
+          replaced = true;
+          continue;
+        }
+        // A phone code may have been spent before the failure: the next try then ends in
+        // INVALID_PHONE_CODE, which asks the user for a new tap, as the failure itself would.
+        if (attempt < this.#retry.attempts && isTransient(err)) {
+          await this.#pause('login', attempt, err);
+          attempt++;
+          continue;
+        }
         throw err;
       }
     }
@@ -255,6 +277,40 @@ export class Auth {
       res = await send(this.#tokens?.accessToken);
     }
     return this.#checked<T>(res);
+  }
+
+  /**
+   * `send`, sent once more after a 503 or a network failure when the request may be repeated;
+   * one such retry per request() call, whatever renewal happens around it.
+   */
+  #sentAgainOnce(
+    options: AuthRequestOptions,
+    send: (token: string | undefined) => Promise<AuthResponse>,
+  ): (token: string | undefined) => Promise<AuthResponse> {
+    if (!(options.retry ?? isRepeatable(options.method)) || this.#retry.attempts < 2) return send;
+    let retried = false;
+    return async (token) => {
+      for (;;) {
+        let failure: AuthError;
+        try {
+          const res = await send(token);
+          if (res.statusCode !== 503 || retried) return res;
+          failure = answerError(res);
+        } catch (err) {
+          if (retried || !isTransient(err)) throw err;
+          failure = err;
+        }
+        retried = true;
+        await this.#pause('request', 1, failure);
+      }
+    };
+  }
+
+  /** The wait before retry number `retry`, announced with a `retry` event. */
+  async #pause(operation: RetryEvent['operation'], retry: number, error: AuthError): Promise<void> {
+    const delayMs = retryDelay(this.#retry, retry, error.retryAfterMs);
+    this.#events.emit('retry', { operation, retry, delayMs, error });
+    await this.#retry.sleep(delayMs);
   }
 
   /** The current access token: after a renewal under way, or after a login when none is held. */

@@ -29,8 +29,12 @@ export const SERVER_ERROR_CODES = [
   'INVALID_PHONE_CODE',
   'NOT_FOUND',
   'METHOD_NOT_ALLOWED',
+  'REQUEST_TIMEOUT',
+  'PRECONDITION_FAILED',
   'BODY_TOO_LARGE',
   'UNSUPPORTED_MEDIA_TYPE',
+  'RANGE_NOT_SATISFIABLE',
+  'HEADERS_TOO_LARGE',
   'RATE_LIMITED',
   'WECHAT_RATE_LIMITED',
   'WECHAT_UNAVAILABLE',
@@ -63,6 +67,7 @@ export interface AuthErrorInit {
   statusCode?: number;
   details?: Record<string, unknown>;
   errMsg?: string;
+  retryAfterMs?: number;
 }
 
 /** What every SDK promise rejects with: a stable `code` to switch on, and what the server said. */
@@ -74,6 +79,8 @@ export class AuthError extends Error {
   readonly details: Record<string, unknown> | undefined;
   /** WeChat's errMsg, when a wx.* call failed. */
   readonly errMsg: string | undefined;
+  /** The answer's Retry-After, ms: how long the server asked to wait before trying again. */
+  readonly retryAfterMs: number | undefined;
 
   constructor(code: AuthErrorCode, message: string, init: AuthErrorInit = {}) {
     super(message);
@@ -81,6 +88,7 @@ export class AuthError extends Error {
     this.statusCode = init.statusCode;
     this.details = init.details;
     this.errMsg = init.errMsg;
+    this.retryAfterMs = init.retryAfterMs;
   }
 }
 

@@ -1,4 +1,17 @@
+import type { AuthError } from './errors.ts';
 import type { AuthUser, LoginResult } from './types.ts';
+
+/** A failure about to be retried (see the `retry` option). */
+export interface RetryEvent {
+  /** `login`: a fresh wx.login code is sent; `request`: the same request again. */
+  operation: 'login' | 'request';
+  /** 1 for the first retry of this call. */
+  retry: number;
+  /** The wait before it, ms. */
+  delayMs: number;
+  /** What failed: a 503's code, or NETWORK_ERROR. */
+  error: AuthError;
+}
 
 export interface AuthEvents {
   /** A login succeeded (the first, or a transparent re-login after the session ended). */
@@ -7,6 +20,8 @@ export interface AuthEvents {
   logout: { reason: 'logout' };
   /** The cached profile changed. */
   user: AuthUser;
+  /** A login or request failed in a way a retry can mend, and is retried after `delayMs`. */
+  retry: RetryEvent;
 }
 
 export type AuthEventName = keyof AuthEvents;

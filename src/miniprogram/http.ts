@@ -1,5 +1,6 @@
 import { AuthError } from './errors.ts';
 import { invoke } from './invoke.ts';
+import { retryAfterMs } from './retry.ts';
 import type { WxApi } from './wx-api.ts';
 
 export type HttpMethod = NonNullable<WechatMiniprogram.RequestOption['method']>;
@@ -16,6 +17,11 @@ export interface AuthRequestOptions {
   responseType?: 'text' | 'arraybuffer';
   /** Send the access token (default true). false sends the request as is. */
   auth?: boolean;
+  /**
+   * Send once more after a 503 or a network failure. Default: true for GET, HEAD, PUT, DELETE and
+   * OPTIONS, false for POST and PATCH, which a second send may apply twice.
+   */
+  retry?: boolean;
 }
 
 export interface AuthResponse<T = unknown> {
@@ -93,18 +99,20 @@ function parsed(text: unknown): unknown {
   }
 }
 
-/** A non-2xx answer as an AuthError: our `{code, message}` body when there is one. */
+/** A non-2xx answer as an AuthError: our `{code, message}` body when there is one, and its Retry-After. */
 export function answerError(res: AuthResponse): AuthError {
+  const wait = retryAfterMs(res.header);
+  const init = { statusCode: res.statusCode, ...(wait !== undefined && { retryAfterMs: wait }) };
   const body = res.data as { code?: unknown; message?: unknown; details?: unknown } | null;
   if (body && typeof body === 'object' && typeof body.code === 'string') {
     const details =
       body.details && typeof body.details === 'object' ? (body.details as Record<string, unknown>) : undefined;
     return new AuthError(body.code, typeof body.message === 'string' ? body.message : body.code, {
-      statusCode: res.statusCode,
+      ...init,
       ...(details && { details }),
     });
   }
-  return new AuthError('HTTP_ERROR', `HTTP ${res.statusCode}`, { statusCode: res.statusCode });
+  return new AuthError('HTTP_ERROR', `HTTP ${res.statusCode}`, init);
 }
 
 export function isOk(res: AuthResponse): boolean {

@@ -12,11 +12,12 @@ export {
   SERVER_ERROR_CODES,
   type ServerErrorCode,
 } from './errors.ts';
-export type { AuthEventName, AuthEvents } from './events.ts';
+export type { AuthEventName, AuthEvents, RetryEvent } from './events.ts';
 export type { AuthRequestOptions, AuthResponse, HttpMethod } from './http.ts';
 export type { AuthOptions, LoginOptions, UserInfoOptions, UserProfileOptions } from './options.ts';
 export { DEFAULT_USERINFO_PROMPT, type PromptWording } from './permission.ts';
 export type { PhoneNumberDetail, PhoneNumberEvent } from './phone.ts';
 export type { ProfileUpdate } from './profile.ts';
+export { DEFAULT_RETRY, type RetryOptions } from './retry.ts';
 export type { AuthUser, LoginResult, NextStep } from './types.ts';
 export type { WxApi } from './wx-api.ts';

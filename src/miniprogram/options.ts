@@ -1,4 +1,5 @@
 import type { PromptWording } from './permission.ts';
+import type { RetryOptions } from './retry.ts';
 import type { WxApi } from './wx-api.ts';
 
 export interface AuthOptions {
@@ -17,6 +18,12 @@ export interface AuthOptions {
   timeoutMs?: number;
   /** The multipart field of avatar uploads: the server's AVATAR_FIELD (default "file"). */
   avatarField?: string;
+  /**
+   * Retries of what a retry can mend (a 503, no answer): login() up to 5 attempts, each with a
+   * fresh wx.login code; request() once for repeatable methods. Waits: random below 200 ms, 400 ms,
+   * 800 ms… (full jitter), Retry-After honoured, each at most 3 000 ms. `false`: no retries.
+   */
+  retry?: RetryOptions | false;
 }
 
 export interface LoginOptions {

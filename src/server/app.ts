@@ -3,9 +3,10 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { ServerContext } from './context.ts';
-import { installErrorHandling } from './error-handler.ts';
+import { errorHandlingOptions, installErrorHandling } from './error-handler.ts';
 import { ApiError } from './errors.ts';
-import { loggerOptions } from './logger.ts';
+import { installLifecycleHooks } from './lifecycle.ts';
+import { rateLimitStore } from './rate-limit-store.ts';
 import { avatarRoutes } from './routes/avatar.ts';
 import { healthRoutes } from './routes/health.ts';
 import { loginRoutes } from './routes/login.ts';
@@ -15,6 +16,7 @@ import { phoneRoutes } from './routes/phone.ts';
 import { profileRoutes } from './routes/profile.ts';
 import { sessionRoutes } from './routes/session.ts';
 import { wxLoginRoutes } from './routes/wx-login.ts';
+import { fastifyTrustProxy } from './trust-proxy.ts';
 
 export interface BuildServerOptions {
   /** Pino options or false; default: the config's LOG_LEVEL with redaction. */
@@ -29,13 +31,23 @@ export interface BuildServerOptions {
  */
 export async function buildServer(ctx: ServerContext, options: BuildServerOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger ?? loggerOptions(ctx.config.logLevel),
+    // One logger for requests and for dependency events outside them (ctx.log), unless a test
+    // hands its own options.
+    ...(options.logger === undefined ? { loggerInstance: ctx.log } : { logger: options.logger }),
+    // Our SHUTTING_DOWN answer (lifecycle hooks) replaces Fastify's plain 503 while closing.
+    return503OnClosing: false,
+    // On close, idle keep-alive sockets go at once; busy ones after their answer.
+    forceCloseConnections: 'idle',
     bodyLimit: options.bodyLimit ?? 64 * 1024,
-    trustProxy: ctx.config.trustProxy,
+    // request.ip, which logs and rate limits key on, is the client as TRUST_PROXY says to read it.
+    trustProxy: fastifyTrustProxy(ctx.config.trustProxy),
     // Our own error shape for schema failures, with every problem listed.
     ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: false } },
+    // Bad URLs and malformed HTTP are answered in our shape too, never with Fastify's defaults.
+    ...errorHandlingOptions,
   });
   installErrorHandling(app);
+  installLifecycleHooks(app, ctx.lifecycle, () => new ApiError('SHUTTING_DOWN'));
   // JSON only (what wx.request sends by default): a text body is a client bug worth a clear 415.
   app.removeContentTypeParser('text/plain');
 
@@ -52,8 +64,14 @@ export async function buildServer(ctx: ServerContext, options: BuildServerOption
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(rateLimit, {
     global: false,
+    // The default key is request.ip (an IPv6 client by its /64): the client behind TRUST_PROXY's proxies.
     // In Redis when configured, so every instance counts the same client.
-    ...(ctx.redis && { redis: ctx.redis.client, nameSpace: `${ctx.redis.prefix}rate-limit:`, skipOnError: true }),
+    // While Redis is away, each instance counts on its own (./rate-limit-store.ts).
+    ...(ctx.redis && {
+      store: rateLimitStore(ctx.redis.client, `${ctx.redis.prefix}rate-limit:`, () =>
+        ctx.metrics.cacheFallbacks.inc({ use: 'rate_limit' }),
+      ),
+    }),
     errorResponseBuilder: (_request, context) =>
       new ApiError('RATE_LIMITED', `Too many requests from this client; retry in ${Math.ceil(context.ttl / 1000)} s.`),
   });

@@ -1,3 +1,4 @@
+import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Cache } from '../cache/index.ts';
 import type { Config } from '../config/config.ts';
@@ -5,6 +6,7 @@ import type { MediaStore } from '../media/index.ts';
 import type { Store } from '../store/index.ts';
 import type { TokenService } from '../tokens/index.ts';
 import type { AccessTokenManager, WeChatClient } from '../wechat/client/index.ts';
+import type { Lifecycle } from './lifecycle.ts';
 import type { CodeExchanges } from './login/code-exchange.ts';
 import type { Metrics } from './metrics.ts';
 
@@ -24,4 +26,8 @@ export interface ServerContext {
   now: () => number;
   /** Uploaded avatars: a local directory by default, or any MediaStore given to createServerContext. */
   media: MediaStore;
+  /** The server's logger: requests log through it, and so do dependency events outside requests. */
+  log: FastifyBaseLogger;
+  /** Draining or refusing after SIGTERM (readiness and the lifecycle hooks read it). */
+  lifecycle: Lifecycle;
 }

@@ -1,7 +1,29 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type {
+  FastifyError,
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  FastifyServerOptions,
+  HTTPMethods,
+} from 'fastify';
+import { isCacheUnavailable } from '../cache/index.ts';
 import { MediaStoreError } from '../media/index.ts';
+import { isDatabaseUnavailable } from '../store/index.ts';
 import { isOpenDataError } from '../wechat/crypto/index.ts';
-import { ApiError, type ErrorBody } from './errors.ts';
+import { answerMalformedRequest } from './client-error.ts';
+import { ApiError, type ApiErrorCode, type ErrorBody } from './errors.ts';
+
+/**
+ * Retry-After of our own outages: long enough for a pool to reconnect or a balancer to move the
+ * client, short enough to feel live. WECHAT_UNAVAILABLE has none: WeChat's -1 is usually over by
+ * the next call, and the SDK's own backoff (fresh code, jitter) is the better pace.
+ */
+const RETRY_AFTER_SECONDS: Partial<Record<ApiErrorCode, string>> = {
+  DATABASE_UNAVAILABLE: '2',
+  CACHE_UNAVAILABLE: '2',
+  MEDIA_UNAVAILABLE: '2',
+  SHUTTING_DOWN: '1',
+};
 
 /** Fastify's own errors for bad input, by their stable codes. */
 const FASTIFY_CODES: Record<string, () => ApiError> = {
@@ -12,6 +34,35 @@ const FASTIFY_CODES: Record<string, () => ApiError> = {
     new ApiError('INVALID_JSON', 'The body is empty but Content-Type is application/json.'),
   FST_ERR_CTP_INVALID_JSON_BODY: () => new ApiError('INVALID_JSON'),
   FST_ERR_RATE_LIMITED: () => new ApiError('RATE_LIMITED'),
+  // Fastify demands a Content-Type of some bodies: a body we cannot type is one we cannot read.
+  FST_ERR_ROUTE_MISSING_CONTENT_TYPE: () =>
+    new ApiError('UNSUPPORTED_MEDIA_TYPE', 'The body has no Content-Type; send it as application/json.'),
+  FST_ERR_BAD_URL: () => new ApiError('INVALID_REQUEST', 'The URL path holds a malformed percent-encoding.'),
+  // A path segment longer than any route parameter takes: nothing is found under such a name.
+  FST_ERR_MAX_PARAM_LENGTH: () => new ApiError('NOT_FOUND'),
+};
+
+/**
+ * The code for a client error that names only its HTTP status: what Fastify, @fastify/static,
+ * @fastify/send (http-errors) and other plugins raise. Any other 4xx is INVALID_REQUEST: the
+ * client's mistake is never answered as our 500.
+ */
+const CLIENT_STATUSES: Readonly<Partial<Record<number, ApiErrorCode>>> = {
+  400: 'INVALID_REQUEST',
+  401: 'UNAUTHORIZED',
+  // The file routes refuse traversal, dotfiles (half-written uploads), NUL bytes and
+  // non-canonical names with 403; from outside nothing is served under such a name, and a 403
+  // would tell a prober which names are there.
+  403: 'NOT_FOUND',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  408: 'REQUEST_TIMEOUT',
+  412: 'PRECONDITION_FAILED',
+  413: 'BODY_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  416: 'RANGE_NOT_SATISFIABLE',
+  429: 'RATE_LIMITED',
+  431: 'HEADERS_TOO_LARGE',
 };
 
 /**
@@ -20,6 +71,9 @@ const FASTIFY_CODES: Record<string, () => ApiError> = {
  */
 export function toApiError(err: unknown): ApiError | undefined {
   if (err instanceof ApiError) return err;
+  // A dependency that failed is our outage, not a bug: 503 with Retry-After, logged by the handler.
+  if (isDatabaseUnavailable(err)) return new ApiError('DATABASE_UNAVAILABLE');
+  if (isCacheUnavailable(err)) return new ApiError('CACHE_UNAVAILABLE');
   if (err instanceof MediaStoreError) {
     // Logged by the handler (5xx); the client learns only that storage failed.
     return new ApiError('MEDIA_UNAVAILABLE', undefined, { storage: err.code });
@@ -37,8 +91,16 @@ export function toApiError(err: unknown): ApiError | undefined {
   if (fe?.code && FASTIFY_CODES[fe.code]) return FASTIFY_CODES[fe.code]?.();
   // SyntaxError from the JSON parser carries statusCode 400.
   if (fe?.statusCode === 400 && err instanceof SyntaxError) return new ApiError('INVALID_JSON');
-  if (fe?.statusCode === 429) return new ApiError('RATE_LIMITED');
+  const status = clientErrorStatus(err);
+  if (status !== undefined) return new ApiError(CLIENT_STATUSES[status] ?? 'INVALID_REQUEST');
   return undefined;
+}
+
+/** The 4xx status an error from Fastify or a plugin carries (`statusCode`, or http-errors' `status`). */
+function clientErrorStatus(err: unknown): number | undefined {
+  const { statusCode, status } = (err ?? {}) as { statusCode?: unknown; status?: unknown };
+  const value = typeof statusCode === 'number' ? statusCode : status;
+  return typeof value === 'number' && Number.isInteger(value) && value >= 400 && value < 500 ? value : undefined;
 }
 
 /** One schema failure as "where: what", naming the offending property. */
@@ -61,21 +123,87 @@ function describeValidation(context: string) {
 
 export function sendApiError(reply: FastifyReply, err: ApiError): FastifyReply {
   const body: ErrorBody = { code: err.code, message: err.message, ...(err.details && { details: err.details }) };
+  // Our outages are temporary: say when to come back, so clients (our SDK included) back off.
+  const retryAfter = RETRY_AFTER_SECONDS[err.code];
+  if (retryAfter !== undefined && !reply.hasHeader('retry-after')) reply.header('retry-after', retryAfter);
   return reply.code(err.status).type('application/json; charset=utf-8').send(body);
 }
 
+/**
+ * Options of the Fastify constructor that route the errors raised outside any route through the
+ * same catalogue: a URL the router cannot decode (`frameworkErrors`), and bytes Node's HTTP parser
+ * refuses before there is a request at all (`clientErrorHandler`).
+ */
+export const errorHandlingOptions = {
+  frameworkErrors: (err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    answerError(err, request, reply);
+  },
+  clientErrorHandler: answerMalformedRequest,
+} satisfies Pick<FastifyServerOptions, 'frameworkErrors' | 'clientErrorHandler'>;
+
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: unknown, request: FastifyRequest, reply: FastifyReply) => {
-    const known = toApiError(err);
-    if (known) {
-      // The original error says what failed upstream; every kind we map keeps secrets out of it.
-      if (known.status >= 500) request.log.warn({ code: known.code, err }, known.message);
-      return sendApiError(reply, known);
+    if (clientWentAway(err, request)) {
+      // A hang-up is the client's doing, not a bug: no stack, no error level.
+      request.log.info({ code: (err as { code: string }).code }, 'client aborted the request');
+      return sendApiError(reply, new ApiError('INVALID_REQUEST', 'The request ended before its body was complete.'));
     }
-    request.log.error({ err }, 'unhandled error');
-    return sendApiError(reply, new ApiError('INTERNAL'));
+    // No route matched, so nothing would have read the body: what is wrong with it does not matter.
+    const known = request.is404 ? toApiError(err) : undefined;
+    if (known !== undefined && known.status < 500) return sendApiError(reply, routeMiss(request, reply));
+    return answerError(err, request, reply);
   });
-  app.setNotFoundHandler((request, reply) =>
-    sendApiError(reply, new ApiError('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}.`)),
+  app.setNotFoundHandler((request, reply) => sendApiError(reply, routeMiss(request, reply)));
+}
+
+/** Our answer to any error: a catalogue code with its status, or INTERNAL for a bug. */
+function answerError(err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const known = toApiError(err);
+  if (known) {
+    // The original error says what failed upstream; every kind we map keeps secrets out of it.
+    if (known.status >= 500) request.log.warn({ code: known.code, err }, known.message);
+    // Headers a plugin attached to its client error belong to the answer (416's Content-Range).
+    const { headers } = err as { headers?: unknown };
+    if (!(err instanceof ApiError) && known.status < 500 && typeof headers === 'object' && headers !== null) {
+      reply.headers(headers as Record<string, string>);
+    }
+    return sendApiError(reply, known);
+  }
+  request.log.error({ err }, 'unhandled error');
+  return sendApiError(reply, new ApiError('INTERNAL'));
+}
+
+/**
+ * 405 with `Allow` when the path is a route that takes other methods (HEAD comes with GET, as
+ * Fastify registers it), else 404. A route of this very method that found nothing (a file route
+ * without that file) is a 404 as well.
+ */
+function routeMiss(request: FastifyRequest, reply: FastifyReply): ApiError {
+  const path = request.url.split('?')[0] ?? '';
+  const shown = path.length > 200 ? `${path.slice(0, 200)}…` : path;
+  const allowed = request.server.supportedMethods.filter(
+    (method) => request.server.findRoute({ method: method as HTTPMethods, url: path }) !== null,
   );
+  if (allowed.length === 0) return new ApiError('NOT_FOUND', `No route ${request.method} ${shown}.`);
+  if (allowed.includes(request.method)) return new ApiError('NOT_FOUND', `Nothing is served at ${shown}.`);
+  reply.header('allow', allowed.join(', '));
+  return new ApiError('METHOD_NOT_ALLOWED', `${shown} takes ${allowed.join(', ')}, not ${request.method}.`);
+}
+
+/** The codes of a client that hung up or cut its body short. */
+const HANG_UP_CODES = new Set(['ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ERR_STREAM_PREMATURE_CLOSE']);
+
+/**
+ * True when the error is this request's own stream ending early. The same codes from a dependency's
+ * socket (database, Redis, storage) are failures of ours, so the request stream must be the one
+ * that broke.
+ */
+function clientWentAway(err: unknown, request: FastifyRequest): boolean {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  // Not `raw.destroyed`: a request whose body was read in full is destroyed too, and then an
+  // ECONNRESET is a dependency's (the database cut mid-request), which must answer 503. Nor
+  // `!raw.complete`: a streamed upload is incomplete while its handler runs, and its database
+  // may reset too. The client's own side must have broken.
+  if (typeof code !== 'string' || !HANG_UP_CODES.has(code)) return false;
+  return request.raw.readableAborted || request.raw.socket?.destroyed === true;
 }

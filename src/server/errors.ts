@@ -59,10 +59,23 @@ export const API_ERRORS = {
       'WeChat refused the phone code (expired after 5 minutes, already used, or issued to another user or mini program). ' +
       'Ask the user to tap the phone button again.',
   },
-  NOT_FOUND: { status: 404, message: 'No such route.' },
-  METHOD_NOT_ALLOWED: { status: 405, message: 'This route does not accept this method.' },
+  NOT_FOUND: { status: 404, message: 'No such route or file.' },
+  METHOD_NOT_ALLOWED: { status: 405, message: 'This route does not accept this method; Allow lists the ones it does.' },
+  REQUEST_TIMEOUT: { status: 408, message: 'The request did not arrive in time; send it again.' },
+  PRECONDITION_FAILED: {
+    status: 412,
+    message: 'The file does not match If-Match or If-Unmodified-Since; fetch it again without them.',
+  },
   BODY_TOO_LARGE: { status: 413, message: 'The request body is larger than this route accepts.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Send the body as application/json.' },
+  RANGE_NOT_SATISFIABLE: {
+    status: 416,
+    message: 'The Range starts beyond the end of the file; Content-Range gives its size.',
+  },
+  HEADERS_TOO_LARGE: {
+    status: 431,
+    message: 'The request headers are larger than this server accepts (16 KB in all); send fewer or shorter ones.',
+  },
   RATE_LIMITED: { status: 429, message: 'Too many requests from this client; retry later.' },
   WECHAT_RATE_LIMITED: { status: 429, message: 'WeChat rate-limited this call; retry in a minute.' },
   WECHAT_UNAVAILABLE: { status: 503, message: 'WeChat is busy or unreachable; retry shortly.' },

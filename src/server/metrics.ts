@@ -11,6 +11,10 @@ export interface Metrics {
   avatarUploads: Counter<'type'>;
   contentChecks: Counter<'result'>;
   phoneBindings: Counter<'source'>;
+  /** Operations served from this process because Redis was away (see RELIABILITY.md). */
+  cacheFallbacks: Counter<'use'>;
+  /** Connection-level failures of a dependency that no request was waiting for. */
+  dependencyErrors: Counter<'dependency'>;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
@@ -41,6 +45,18 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       name: 'weapp_auth_decrypt_failures_total',
       help: 'Open-data decryption failures by reason (the crypto error code)',
       labelNames: ['reason'],
+      registers: [registry],
+    }),
+    cacheFallbacks: new Counter({
+      name: 'weapp_auth_cache_fallbacks_total',
+      help: 'Cache operations served from this process while Redis was unavailable, by use',
+      labelNames: ['use'],
+      registers: [registry],
+    }),
+    dependencyErrors: new Counter({
+      name: 'weapp_auth_dependency_errors_total',
+      help: 'Connection errors of the database or Redis outside any request (they reconnect by themselves)',
+      labelNames: ['dependency'],
       registers: [registry],
     }),
     httpRequests: new Counter({

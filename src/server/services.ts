@@ -1,5 +1,14 @@
+import type { FastifyBaseLogger } from 'fastify';
 import { Redis } from 'ioredis';
-import { type Cache, CacheAccessTokenStore, DEFAULT_CACHE_PREFIX, openCache } from '../cache/index.ts';
+import pino from 'pino';
+import {
+  boundedRedisOptions,
+  type Cache,
+  CacheAccessTokenStore,
+  DEFAULT_CACHE_PREFIX,
+  LocalFallbackCache,
+  openCache,
+} from '../cache/index.ts';
 import type { Config } from '../config/config.ts';
 import { type MediaStore, S3MediaStore } from '../media/index.ts';
 import { openStore, type Store } from '../store/index.ts';
@@ -7,6 +16,8 @@ import { TokenService } from '../tokens/index.ts';
 import { AccessTokenManager, WeChatClient, type WeChatClientOptions } from '../wechat/client/index.ts';
 import { localAvatarStore } from './avatars/avatar-store.ts';
 import type { ServerContext } from './context.ts';
+import { Lifecycle } from './lifecycle.ts';
+import { loggerOptions } from './logger.ts';
 import { CodeExchanges } from './login/code-exchange.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 
@@ -21,6 +32,8 @@ export interface ContextOptions {
   metrics?: Metrics;
   /** Where avatars go; default {@link mediaStoreFor} the configuration. */
   media?: MediaStore;
+  /** The server's logger (default: pino at LOG_LEVEL with the redaction of ./logger.ts). */
+  log?: FastifyBaseLogger;
 }
 
 export type OwnedServerContext = ServerContext & { close(): Promise<void> };
@@ -35,26 +48,45 @@ export async function createServerContext(
 ): Promise<OwnedServerContext> {
   const now = options.now ?? Date.now;
   const metrics = options.metrics ?? createMetrics();
+  const log = options.log ?? pino(loggerOptions(config.logLevel));
+  const watch = dependencyWatch(log, metrics);
   const closers: (() => Promise<unknown>)[] = [];
   const close = async () => {
     for (const fn of closers.reverse()) await fn().catch(() => {});
   };
   try {
-    const store: Store = await openStore({
-      url: config.databaseUrl,
-      secretKey: config.secretKey,
-      previousSecretKeys: config.previousSecretKeys,
-      schema: options.schema,
-    });
+    const store: Store = await starting('database', () =>
+      openStore({
+        url: config.databaseUrl,
+        secretKey: config.secretKey,
+        previousSecretKeys: config.previousSecretKeys,
+        schema: options.schema,
+        timeoutMs: config.dbTimeoutMs,
+        queryTimeoutMs: config.dbTimeoutMs,
+        onError: watch('database'),
+      }),
+    );
     closers.push(() => store.close());
-    const cache: Cache = await openCache({
-      url: config.redisUrl,
-      prefix: options.cachePrefix,
-      // Redis expires by its own clock; the in-process cache follows ours.
-      now: config.redisUrl ? undefined : now,
-    });
+    const cache: Cache = await starting('redis', () =>
+      openCache({
+        url: config.redisUrl,
+        prefix: options.cachePrefix,
+        // Redis expires by its own clock; the in-process cache follows ours.
+        now: config.redisUrl ? undefined : now,
+        timeoutMs: config.redisTimeoutMs,
+        onError: watch('redis'),
+      }),
+    );
     closers.push(() => cache.close());
-    const redisClient = config.redisUrl ? await connectRateLimitRedis(config.redisUrl) : undefined;
+    // Per use of Redis, what happens while it is away (RELIABILITY.md): these two fall back to
+    // this process; rate limits count locally (app.ts); anything else answers CACHE_UNAVAILABLE.
+    const fallback = (use: string) =>
+      new LocalFallbackCache(cache, { onFallback: () => metrics.cacheFallbacks.inc({ use }) });
+    const redisClient = config.redisUrl
+      ? await starting('redis', () =>
+          connectRateLimitRedis(config.redisUrl ?? '', config.redisTimeoutMs, watch('redis')),
+        )
+      : undefined;
     if (redisClient) closers.push(() => redisClient.quit());
     const redis = redisClient && { client: redisClient, prefix: options.cachePrefix ?? DEFAULT_CACHE_PREFIX };
 
@@ -73,7 +105,10 @@ export async function createServerContext(
     const accessTokens = new AccessTokenManager({
       client: wechat,
       secrets: Object.fromEntries(config.apps.map((a) => [a.appid, a.secret])),
-      store: new CacheAccessTokenStore(cache, { now: config.redisUrl ? Date.now : now }),
+      // stable_token hands every instance the same token, so a per-instance one is safe meanwhile.
+      store: new CacheAccessTokenStore(config.redisUrl ? fallback('wechat_access_token') : cache, {
+        now: config.redisUrl ? Date.now : now,
+      }),
       now,
     });
     const tokens = await TokenService.open({
@@ -93,9 +128,12 @@ export async function createServerContext(
       accessTokens,
       tokens,
       metrics,
-      codeExchanges: new CodeExchanges(cache, store.box),
+      // Without Redis a code sent to two instances at once costs one CODE_USED; the SDK retries it.
+      codeExchanges: new CodeExchanges(config.redisUrl ? fallback('login_code') : cache, store.box),
       media: options.media ?? mediaStoreFor(config),
       now,
+      log,
+      lifecycle: new Lifecycle(),
       close,
     };
   } catch (err) {
@@ -104,17 +142,53 @@ export async function createServerContext(
   }
 }
 
+/** A dependency that could not be opened at start: the CLI turns it into one line naming the setting. */
+export class StartupError extends Error {
+  override readonly name = 'StartupError';
+  readonly dependency: 'database' | 'redis';
+
+  constructor(dependency: 'database' | 'redis', cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+    this.dependency = dependency;
+  }
+}
+
+async function starting<T>(dependency: 'database' | 'redis', open: () => Promise<T>): Promise<T> {
+  try {
+    return await open();
+  } catch (err) {
+    throw new StartupError(dependency, err);
+  }
+}
+
 /** MEDIA_STORE's choice: the S3 bucket, or AVATAR_DIR served by this server under PUBLIC_URL/media/avatars. */
 export function mediaStoreFor(config: Readonly<Config>): MediaStore {
   return config.s3 ? new S3MediaStore(config.s3) : localAvatarStore(config);
 }
 
-/** @fastify/rate-limit speaks ioredis itself; settings from its docs for a limiter that must not stall. */
-async function connectRateLimitRedis(url: string): Promise<Redis> {
-  const redis = new Redis(url, { lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 1 });
-  redis.on('error', () => {
-    // ioredis reconnects by itself; the limiter skips on error rather than failing logins.
-  });
+/** @fastify/rate-limit speaks ioredis itself; bounded like the cache's client, so it never stalls. */
+async function connectRateLimitRedis(url: string, timeoutMs: number, onError: (err: Error) => void): Promise<Redis> {
+  const redis = new Redis(url, boundedRedisOptions(timeoutMs));
+  redis.on('error', onError);
   await redis.connect();
   return redis;
+}
+
+/**
+ * Connection errors of a dependency outside any request: counted always, logged once per outage
+ * (a reconnect loop repeats the same error every couple of seconds), and the pool or client
+ * reconnects by itself. A request that meets the outage answers 503 on its own path.
+ */
+function dependencyWatch(log: FastifyBaseLogger, metrics: Metrics) {
+  const quietUntil = new Map<string, number>();
+  return (dependency: 'database' | 'redis') => (err: Error) => {
+    metrics.dependencyErrors.inc({ dependency });
+    const now = Date.now();
+    if ((quietUntil.get(dependency) ?? 0) > now) return;
+    quietUntil.set(dependency, now + 30_000);
+    log.warn(
+      { dependency, err: { message: err.message, code: (err as { code?: unknown }).code } },
+      `${dependency} connection error; reconnecting`,
+    );
+  };
 }

@@ -6,6 +6,7 @@ import pg from 'pg';
 import type { DatabaseTarget } from './database-url.ts';
 import { StoreError } from './errors.ts';
 import { SearchPathIntrospector } from './pg-introspector.ts';
+import { isPostgresUnavailable, ResilientPool } from './pg-pool.ts';
 
 export type DialectName = DatabaseTarget['dialect'];
 
@@ -16,6 +17,14 @@ export interface ConnectOptions {
   poolSize?: number | undefined;
   /** How long to wait for a connection (PostgreSQL) or a lock held by another process (SQLite). */
   timeoutMs?: number | undefined;
+  /**
+   * PostgreSQL only: the longest one statement may take, enforced by the server (statement_timeout)
+   * and by the client (a partition that holds packets gets no answer to time out on). Default: none,
+   * for migrations and operator commands; the server sets DB_TIMEOUT_MS.
+   */
+  queryTimeoutMs?: number | undefined;
+  /** Where connection errors that no query is waiting for go (a pooled connection died). */
+  onError?: ((err: Error) => void) | undefined;
 }
 
 /**
@@ -26,6 +35,8 @@ interface DialectAdapter {
   connect(target: DatabaseTarget, options: ConnectOptions): Dialect;
   /** The driver error for a unique-constraint violation, which some writes treat as "lost a race". */
   isUniqueViolation(err: unknown): boolean;
+  /** The database cannot serve now (down, cut off, locked, out of resources): worth a 503, not a 500. */
+  isUnavailable(err: unknown): boolean;
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -57,6 +68,11 @@ export const dialects: Readonly<Record<DialectName, DialectAdapter>> = Object.fr
       const code = errorCode(err);
       return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
     },
+    isUnavailable(err) {
+      // Another process held the lock past busy_timeout, or the disk refused: nothing the client did.
+      const code = errorCode(err);
+      return typeof code === 'string' && /^SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN)/.test(code);
+    },
   },
 
   postgres: {
@@ -69,21 +85,30 @@ export const dialects: Readonly<Record<DialectName, DialectAdapter>> = Object.fr
           'The schema name must be lower-case letters, digits and underscores, starting with a letter or underscore.',
         );
       }
-      const pool = new pg.Pool({
-        connectionString: target.connectionString,
-        max: options.poolSize ?? 10,
-        connectionTimeoutMillis: options.timeoutMs ?? 10_000,
-        // Unqualified table names resolve to the schema, so the queries stay the same on both dialects.
-        ...(schema !== undefined && { options: `-c search_path=${schema}` }),
-        // Times are BIGINT epoch milliseconds; pg hands int8 back as a string unless told otherwise.
-        // Scoped to this pool, not pg.types, so other pg users in the process are not affected.
-        types: {
-          getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-            oid === PG_INT8 && format !== 'binary'
-              ? (value: string) => Number(value)
-              : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+      const queryTimeout = options.queryTimeoutMs;
+      const onError = options.onError ?? (() => {});
+      const pool = new ResilientPool(
+        {
+          connectionString: target.connectionString,
+          max: options.poolSize ?? 10,
+          // Bounds both the wait for a free pooled connection and the making of a new one.
+          connectionTimeoutMillis: options.timeoutMs ?? 10_000,
+          // A peer that vanished without a FIN (a cut cable, a dead NAT entry) is noticed by TCP.
+          keepAlive: true,
+          ...(queryTimeout !== undefined && { statement_timeout: queryTimeout, query_timeout: queryTimeout }),
+          // Unqualified table names resolve to the schema, so the queries stay the same on both dialects.
+          ...(schema !== undefined && { options: `-c search_path=${schema}` }),
+          // Times are BIGINT epoch milliseconds; pg hands int8 back as a string unless told otherwise.
+          // Scoped to this pool, not pg.types, so other pg users in the process are not affected.
+          types: {
+            getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+              oid === PG_INT8 && format !== 'binary'
+                ? (value: string) => Number(value)
+                : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+          },
         },
-      });
+        onError,
+      );
       const dialect = new PostgresDialect({ pool });
       return {
         createAdapter: () => dialect.createAdapter(),
@@ -95,8 +120,14 @@ export const dialects: Readonly<Record<DialectName, DialectAdapter>> = Object.fr
     isUniqueViolation(err) {
       return errorCode(err) === '23505';
     },
+    isUnavailable: isPostgresUnavailable,
   },
 });
+
+/** True when any dialect reads `err` as "the database cannot serve now" (API: DATABASE_UNAVAILABLE). */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  return Object.values(dialects).some((adapter) => adapter.isUnavailable(err));
+}
 
 /** True when any dialect reads `err` as a unique violation, so repositories need not know which one runs. */
 export function isUniqueViolation(err: unknown): boolean {

@@ -11,7 +11,8 @@ export type StoreErrorCode =
   | 'UNSUPPORTED_CIPHERTEXT_VERSION'
   | 'DECRYPT_FAILED'
   | 'MIGRATION_FAILED'
-  | 'UNIONID_CONFLICT';
+  | 'UNIONID_CONFLICT'
+  | 'DATABASE_UNAVAILABLE';
 
 export class StoreError extends Error {
   override readonly name: string = 'StoreError';

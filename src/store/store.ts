@@ -1,4 +1,5 @@
 import { type OpenDatabaseOptions, openDatabase, type StoreDatabase } from './database.ts';
+import { DEFAULT_DATABASE_URL, parseDatabaseUrl } from './database-url.ts';
 import { migrateToLatest } from './migrate.ts';
 import { createSecretBox, type SecretBox } from './secret-box.ts';
 
@@ -19,6 +20,17 @@ export interface Store extends StoreDatabase {
 export async function openStore(options: OpenStoreOptions): Promise<Store> {
   // The key is checked before connecting, so a bad one fails without touching the database.
   const box = createSecretBox(options.secretKey, options.previousSecretKeys);
+  const postgres = parseDatabaseUrl(options.url ?? DEFAULT_DATABASE_URL).dialect === 'postgres';
+  if ((options.migrate ?? true) && postgres && options.queryTimeoutMs !== undefined) {
+    // A migration (an index on a large table) may rightly take longer than any request's statement.
+    const unbounded = await openDatabase({ ...options, queryTimeoutMs: undefined, poolSize: 1 });
+    try {
+      await migrateToLatest(unbounded);
+    } finally {
+      await unbounded.close();
+    }
+    return Object.freeze({ ...(await openDatabase(options)), box });
+  }
   const database = await openDatabase(options);
   try {
     if (options.migrate ?? true) await migrateToLatest(database);

@@ -224,6 +224,51 @@ describe('loadConfig', () => {
     assert.ok(!found.includes(old));
   });
 
+  describe('TRUST_PROXY', () => {
+    const trust = (value: string) => loadConfig({ ...base, TRUST_PROXY: value }).trustProxy;
+
+    it('trusts no proxy by default, or when false or 0', () => {
+      assert.equal(loadConfig(base).trustProxy, false);
+      assert.equal(trust('false'), false);
+      assert.equal(trust('0'), false);
+      assert.equal(trust(' '), false);
+    });
+
+    it('reads a hop count: 1 is one proxy in front (it no longer means true)', () => {
+      assert.equal(trust('1'), 1);
+      assert.equal(trust('2'), 2);
+    });
+
+    it('reads addresses and CIDR ranges, IPv4 and IPv6, and the named ranges, frozen', () => {
+      const list = trust('127.0.0.1, 10.0.0.0/8,fd00::/8,::1,loopback');
+      assert.deepEqual(list, ['127.0.0.1', '10.0.0.0/8', 'fd00::/8', '::1', 'loopback']);
+      assert.ok(Object.isFrozen(list));
+    });
+
+    // Issue 9: `true` believed every X-Forwarded-For hop, and a rate-limited client got 30 of 30
+    // more logins through by writing its own.
+    it('refuses true, and ranges holding every address, saying what to write instead', () => {
+      for (const value of ['true', 'TRUE', '0.0.0.0/0', '10.0.0.1,::/0']) {
+        const found = problems({ ...base, TRUST_PROXY: value });
+        assert.equal(found.length, 1, value);
+        assert.match(found[0] ?? '', /would believe every X-Forwarded-For hop, so any client could name its own IP/);
+        assert.match(found[0] ?? '', /TRUST_PROXY=1 behind one nginx or load balancer/);
+        assert.match(found[0] ?? '', /TRUST_PROXY=127\.0\.0\.1 for an nginx on this machine/);
+      }
+      assert.match(problems({ ...base, TRUST_PROXY: 'true' })[0] ?? '', /^TRUST_PROXY=true would believe/);
+    });
+
+    it('refuses what is neither a count nor addresses, naming each bad entry', () => {
+      const found = problems({ ...base, TRUST_PROXY: 'yes' });
+      assert.equal(found.length, 1);
+      assert.match(found[0] ?? '', /^TRUST_PROXY must be the number of proxies in front of this server/);
+      assert.match(found[0] ?? '', /; not an IP address or CIDR range: "yes"$/);
+      const entries = problems({ ...base, TRUST_PROXY: '10.0.0.1,10.0.0.0/33,nginx,::1/129,1.2.3.4/8/8,' });
+      assert.match(entries[0] ?? '', /: "10\.0\.0\.0\/33", "nginx", "::1\/129", "1\.2\.3\.4\/8\/8", ""$/);
+      assert.match(problems({ ...base, TRUST_PROXY: '11' })[0] ?? '', /TRUST_PROXY counts .* at most 10 \(got "11"\)/);
+    });
+  });
+
   it('refuses a duplicated appid', () => {
     assert.match(
       problems({ ...base, WEAPP_APPS: `wx4f4bc4dec97d474b:${secret},wx4f4bc4dec97d474b:${secret}` }).join(),

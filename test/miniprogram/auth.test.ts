@@ -124,7 +124,8 @@ forEachDialect('mini program SDK', (h) => {
     });
 
     it('a server that cannot be reached is NETWORK_ERROR with WeChat errMsg', async () => {
-      const p = phone(s, 'sdk-jon', { auth: { baseUrl: 'http://127.0.0.1:9' } });
+      // Retried with fresh codes first (retry.test.ts); short waits here.
+      const p = phone(s, 'sdk-jon', { auth: { baseUrl: 'http://127.0.0.1:9', retry: { maxDelayMs: 1 } } });
       await assert.rejects(p.auth.login(), (err: AuthError) => {
         assert.equal(err.code, 'NETWORK_ERROR');
         assert.match(err.errMsg ?? '', /^request:fail /);

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import pino from 'pino';
 import { loadConfig } from '../../src/config/config.ts';
 import type { UserInfoResult, WxFail } from '../../src/emulator/index.ts';
 import { type RunningEmulator, startEmulator } from '../../src/emulator/start.ts';
@@ -53,12 +54,6 @@ export async function startStack(h: DialectHarness, options: StackOptions = {}) 
   });
   // The server's clock: tests move it forward to expire tokens.
   const clock = { offsetMs: 0 };
-  const ctx = await createServerContext(config, {
-    now: () => Date.now() + clock.offsetMs,
-    schema: database.schema,
-    cachePrefix: options.cachePrefix,
-    wechat: { timeoutMs: 1000, retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 20 } },
-  });
   const logs: string[] = [];
   const stream = new Writable({
     write(chunk, _enc, done) {
@@ -66,7 +61,15 @@ export async function startStack(h: DialectHarness, options: StackOptions = {}) 
       done();
     },
   });
-  const app = await buildServer(ctx, { logger: { ...loggerOptions('info'), stream } });
+  const ctx = await createServerContext(config, {
+    now: () => Date.now() + clock.offsetMs,
+    // One logger for requests and dependency events, so the leak check at close reads both.
+    log: pino(loggerOptions('info'), stream),
+    schema: database.schema,
+    cachePrefix: options.cachePrefix,
+    wechat: { timeoutMs: 1000, retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 20 } },
+  });
+  const app = await buildServer(ctx);
   app.addHook('onClose', () => ctx.close());
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();

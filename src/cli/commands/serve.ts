@@ -1,7 +1,10 @@
 import type { Command } from 'commander';
+import type { Config } from '../../config/config.ts';
 import { buildServer } from '../../server/app.ts';
-import { createServerContext } from '../../server/services.ts';
+import { gracefulShutdown, installProcessPolicy } from '../../server/lifecycle.ts';
+import { createServerContext, type OwnedServerContext } from '../../server/services.ts';
 import { configFromEnvironment } from '../env.ts';
+import { startupProblem } from '../startup-problem.ts';
 
 /** `weapp-auth serve`: the production server, configured from the environment. */
 export function registerServe(program: Command): void {
@@ -10,15 +13,35 @@ export function registerServe(program: Command): void {
     .description('run the auth server (configuration from the environment and .env; see README)')
     .action(async () => {
       const config = configFromEnvironment();
-      const ctx = await createServerContext(config);
+      let ctx: OwnedServerContext;
+      try {
+        ctx = await createServerContext(config);
+      } catch (err) {
+        // A database or Redis that cannot be reached at start is a setting to fix: one line, exit 2.
+        exitWithProblem(err, config);
+      }
       const app = await buildServer(ctx);
       app.addHook('onClose', () => ctx.close());
+      const shutdown = gracefulShutdown(app, ctx.lifecycle, {
+        delayMs: config.shutdownDelayMs,
+        timeoutMs: config.shutdownTimeoutMs,
+      });
+      installProcessPolicy(app.log, shutdown);
       for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-        process.once(signal, () => {
-          app.log.info({ signal }, 'shutting down');
-          void app.close().then(() => process.exit(0));
-        });
+        process.on(signal, () => void shutdown(signal));
       }
-      await app.listen({ host: config.host, port: config.port });
+      try {
+        await app.listen({ host: config.host, port: config.port });
+      } catch (err) {
+        await ctx.close();
+        exitWithProblem(err, config);
+      }
     });
+}
+
+function exitWithProblem(err: unknown, config: Readonly<Config>): never {
+  const problem = startupProblem(err, config);
+  if (problem === undefined) throw err;
+  process.stderr.write(`${problem}\n`);
+  process.exit(2);
 }

@@ -4,6 +4,27 @@ import { signaturesEqual } from '../../wechat/crypto/index.ts';
 import type { ServerContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 
+/** A readiness probe answers within this, so a hung dependency reads as down rather than hanging the probe. */
+const READY_CHECK_MS = 2000;
+
+async function probe(check: () => Promise<void>): Promise<'up' | 'down'> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'down'>((resolve) => {
+    timer = setTimeout(() => resolve('down'), READY_CHECK_MS);
+  });
+  try {
+    return await Promise.race([
+      check().then(
+        () => 'up' as const,
+        () => 'down' as const,
+      ),
+      late,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Liveness, readiness, Prometheus metrics and the public keys business backends verify with. */
 export async function healthRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   app.get(
@@ -18,23 +39,35 @@ export async function healthRoutes(app: FastifyInstance, ctx: ServerContext): Pr
     async () => ({ status: 'ok' as const }),
   );
 
+  const Check = Type.Union([Type.Literal('up'), Type.Literal('down'), Type.Literal('not configured')]);
+  const Readiness = Type.Object({
+    status: Type.Union([Type.Literal('ready'), Type.Literal('unavailable'), Type.Literal('draining')]),
+    checks: Type.Object({ database: Check, cache: Check }),
+  });
   app.get(
     '/readyz',
     {
       schema: {
         tags: ['ops'],
-        summary: 'Readiness: the database answers',
-        response: { 200: Type.Object({ status: Type.String() }), 503: Type.Object({ status: Type.String() }) },
+        summary: 'Readiness: the database and Redis answer, and the instance is not shutting down',
+        description: `Answers within ${READY_CHECK_MS} ms whatever the dependencies do; 503 names what is down.`,
+        response: { 200: Readiness, 503: Readiness },
       },
     },
     async (request, reply) => {
-      try {
-        await ctx.store.ping();
-        return { status: 'ready' };
-      } catch (err) {
-        request.log.warn({ err }, 'database not reachable');
-        return reply.code(503).send({ status: 'database unreachable' });
-      }
+      const [database, cache] = await Promise.all([
+        probe(() => ctx.store.ping()),
+        ctx.config.redisUrl ? probe(() => ctx.cache.ping()) : ('not configured' as const),
+      ]);
+      const checks = { database, cache };
+      const status = ctx.lifecycle.draining
+        ? ('draining' as const)
+        : database === 'down' || cache === 'down'
+          ? ('unavailable' as const)
+          : ('ready' as const);
+      if (status === 'ready') return { status, checks };
+      if (status === 'unavailable') request.log.warn({ checks }, 'not ready');
+      return reply.code(503).header('retry-after', '2').send({ status, checks });
     },
   );
 

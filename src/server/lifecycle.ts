@@ -1,0 +1,92 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+
+/**
+ * Where an instance is in its life. Draining and refusing are separate because a load balancer
+ * learns of a shutdown late: readiness fails first, while the instance keeps serving everyone the
+ * balancer still sends (Kubernetes removes the endpoint only after a failed probe or two); only
+ * then does it stop taking connections.
+ */
+export class Lifecycle {
+  /** Readiness answers 503 and every answer carries `Connection: close`, so clients reconnect elsewhere. */
+  draining = false;
+  /** No longer listening; a request on a connection still open is answered 503 SHUTTING_DOWN. */
+  refusing = false;
+}
+
+export interface ShutdownOptions {
+  /** How long to keep serving after readiness turned 503 (SHUTDOWN_DELAY_MS). */
+  delayMs: number;
+  /** The process exits within this of the signal, whatever is still open (SHUTDOWN_TIMEOUT_MS). */
+  timeoutMs: number;
+  /** Ends the process; tests replace it. */
+  exit?: (code: number) => void;
+}
+
+/**
+ * The one shutdown path, for signals and for fatal bugs: drain, stop listening, close idle
+ * sockets, let requests in flight finish (their answers say `Connection: close`), close the
+ * database and Redis (the app's onClose hooks), exit. A timer bounds the whole: past it, every
+ * connection is cut and the process exits 1. Calling it again while it runs does nothing.
+ */
+export function gracefulShutdown(app: FastifyInstance, lifecycle: Lifecycle, options: ShutdownOptions) {
+  const exit = options.exit ?? ((code: number) => process.exit(code));
+  let started = false;
+  return async function shutdown(reason: string, exitCode = 0): Promise<void> {
+    if (started) return;
+    started = true;
+    const startedAt = Date.now();
+    app.log.info({ reason, delayMs: options.delayMs, timeoutMs: options.timeoutMs }, 'shutting down: draining');
+    const deadline = setTimeout(() => {
+      app.log.error({ reason, timeoutMs: options.timeoutMs }, 'shutdown timed out: cutting open connections');
+      app.server.closeAllConnections();
+      exit(1);
+    }, options.timeoutMs);
+    deadline.unref();
+    lifecycle.draining = true;
+    if (options.delayMs > 0) await sleep(options.delayMs);
+    lifecycle.refusing = true;
+    try {
+      await app.close();
+      app.log.info({ reason, ms: Date.now() - startedAt }, 'shut down');
+    } catch (err) {
+      app.log.error({ err }, 'error while shutting down');
+      exitCode = 1;
+    }
+    clearTimeout(deadline);
+    exit(exitCode);
+  };
+}
+
+/** Hooks that make the Lifecycle visible on the wire. */
+export function installLifecycleHooks(app: FastifyInstance, lifecycle: Lifecycle, onRefused: () => Error): void {
+  app.addHook('onRequest', async (_request, reply) => {
+    if (!lifecycle.refusing) return;
+    reply.header('connection', 'close');
+    throw onRefused();
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    // Node then closes the socket after this answer: a keep-alive client opens its next
+    // connection while this instance still accepts them, instead of racing our close.
+    if (lifecycle.draining) reply.header('connection', 'close');
+  });
+}
+
+/**
+ * What the process does with errors nobody handled. Every dependency has its own error handling,
+ * so what arrives here is a bug: a rejected promise is logged with its stack and the process goes
+ * on; an uncaught exception may have left state half-changed, so it is logged and the instance
+ * shuts down gracefully (the orchestrator starts a fresh one).
+ */
+export function installProcessPolicy(
+  log: FastifyBaseLogger,
+  shutdown: (reason: string, exitCode: number) => Promise<void>,
+): void {
+  process.on('unhandledRejection', (reason) => {
+    log.error({ err: reason }, 'unhandled promise rejection (a bug): logged, process continues');
+  });
+  process.on('uncaughtException', (err) => {
+    log.fatal({ err }, 'uncaught exception (a bug): shutting down');
+    void shutdown('uncaughtException', 1);
+  });
+}
