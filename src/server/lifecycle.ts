@@ -1,3 +1,4 @@
+import { Server } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 
@@ -24,9 +25,9 @@ export interface ShutdownOptions {
 }
 
 /**
- * The one shutdown path, for signals and for fatal bugs: drain, stop listening, close idle
- * sockets, let requests in flight finish (their answers say `Connection: close`), close the
- * database and Redis (the app's onClose hooks), exit. A timer bounds the whole: past it, every
+ * The one shutdown path, for signals and for fatal bugs: drain (readiness 503, every answer says
+ * `Connection: close`), stop listening, let open connections finish their requests, close the
+ * silent ones, close the database and Redis (the app's onClose hooks), exit. A timer bounds the whole: past it, every
  * connection is cut and the process exits 1. Calling it again while it runs does nothing.
  */
 export function gracefulShutdown(app: FastifyInstance, lifecycle: Lifecycle, options: ShutdownOptions) {
@@ -45,6 +46,13 @@ export function gracefulShutdown(app: FastifyInstance, lifecycle: Lifecycle, opt
     deadline.unref();
     lifecycle.draining = true;
     if (options.delayMs > 0) await sleep(options.delayMs);
+    // Stop taking connections, but keep the open ones: a connection accepted a moment ago may
+    // hold a request not read yet, which Node's server.close() would cut as "idle". Each open
+    // connection closes after its next answer (Connection: close); the silent ones go after a linger.
+    Server.prototype.close.call(app.server);
+    await connectionsClosed(app.server, IDLE_LINGER_MS);
+    app.server.closeIdleConnections();
+    await connectionsClosed(app.server, Number.POSITIVE_INFINITY);
     lifecycle.refusing = true;
     try {
       await app.close();
@@ -56,6 +64,19 @@ export function gracefulShutdown(app: FastifyInstance, lifecycle: Lifecycle, opt
     clearTimeout(deadline);
     exit(exitCode);
   };
+}
+
+/** How long a keep-alive connection that stays silent is left open after the listener closed. */
+const IDLE_LINGER_MS = 1000;
+
+/** Resolves once `server` holds no connection, or after `waitMs`; requests in flight end their own. */
+async function connectionsClosed(server: Server, waitMs: number): Promise<void> {
+  const until = Date.now() + waitMs;
+  while (Date.now() < until) {
+    const open = await new Promise<number>((resolve) => server.getConnections((_err, n) => resolve(n ?? 0)));
+    if (open === 0) return;
+    await sleep(25);
+  }
 }
 
 /** Hooks that make the Lifecycle visible on the wire. */
