@@ -1,6 +1,11 @@
 import { existsSync } from 'node:fs';
 import { type Config, type ConfigDefaults, ConfigError, loadConfig } from '../config/config.ts';
 
+/** Reads `.env` into process.env when present; real environment variables win. */
+export function loadDotEnv(): void {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+}
+
 /**
  * Reads `.env` when present (real environment variables win), then validates the configuration.
  * `overrides` are values the command itself decided (they win over both).
@@ -9,7 +14,7 @@ export function configFromEnvironment(
   defaults: ConfigDefaults = {},
   overrides: Record<string, string> = {},
 ): Readonly<Config> {
-  if (existsSync('.env')) process.loadEnvFile('.env');
+  loadDotEnv();
   try {
     return loadConfig({ ...process.env, ...overrides }, defaults);
   } catch (err) {

@@ -1,29 +1,62 @@
 import type { Command } from 'commander';
-import { startEmulator } from '../../emulator/index.ts';
+import { type RunningEmulator, startEmulator } from '../../emulator/index.ts';
 import { PLAYGROUND_PREFIX, playgroundProblem, registerPlayground } from '../../playground/routes.ts';
 import { buildServer } from '../../server/app.ts';
-import { createServerContext } from '../../server/services.ts';
+import { createServerContext, type OwnedServerContext } from '../../server/services.ts';
 import { DEMO_APP, DEV_PORTS, devSecretKey } from '../dev-defaults.ts';
-import { configFromEnvironment } from '../env.ts';
-import { freePort } from '../free-port.ts';
+import { type ChosenPort, choosePort, devPortSettings, PortSettingError } from '../dev-ports.ts';
+import { removeDevState, writeDevState } from '../dev-state.ts';
+import { configFromEnvironment, loadDotEnv } from '../env.ts';
+import { exitWithStartupProblem } from '../startup-problem.ts';
 
 /** `weapp-auth dev`: the whole stack offline — emulator, server on SQLite, the demo app. */
 export function registerDev(program: Command): void {
   program
     .command('dev')
     .description('run the emulator and the server on SQLite with a demo mini program, all offline')
-    .option('--emulator-port <port>', 'where the WeChat emulator listens', String(DEV_PORTS.emulator))
-    .action(async (flags: { emulatorPort: string }) => {
-      const emulatorPort = Number(flags.emulatorPort);
-      const emulator = await startEmulator({
-        host: '127.0.0.1',
-        port: emulatorPort,
-        apps: [{ ...DEMO_APP, name: 'weapp-auth demo', openPlatform: 'demo-open-platform' }],
-        sessionKeyRotation: 'sometimes',
-        logger: false,
-      });
-      // PORT=0 ("any free port") is resolved before the config is frozen: the default PUBLIC_URL,
-      // which avatar URLs are built on, must name the port the server really listens on.
+    .option(
+      '--port <port>',
+      `where the server listens (also PORT; default ${DEV_PORTS.server}, or a free port when it is taken)`,
+    )
+    .option(
+      '--emulator-port <port>',
+      `where the WeChat emulator listens (also EMULATOR_PORT; default ${DEV_PORTS.emulator}, or a free port when it is taken)`,
+    )
+    .action(async (flags: { port?: string; emulatorPort?: string }) => {
+      loadDotEnv();
+      const host = process.env.HOST?.trim() || '127.0.0.1';
+      const settings = devPortSettings(flags, process.env);
+      let ports: { server: ChosenPort; emulator: ChosenPort };
+      try {
+        // The emulator binds loopback whatever HOST says: it plays WeChat for this machine only.
+        ports = {
+          emulator: await choosePort(settings.emulator, '127.0.0.1', 'emulator'),
+          server: await choosePort(settings.server, host, 'server'),
+        };
+      } catch (err) {
+        if (!(err instanceof PortSettingError)) throw err;
+        process.stderr.write(`${err.message}\n`);
+        process.exit(2);
+      }
+      let emulator: RunningEmulator;
+      try {
+        emulator = await startEmulator({
+          host: '127.0.0.1',
+          port: ports.emulator.port,
+          apps: [{ ...DEMO_APP, name: 'weapp-auth demo', openPlatform: 'demo-open-platform' }],
+          sessionKeyRotation: 'sometimes',
+          logger: false,
+        });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+        process.stderr.write(
+          `Cannot listen on 127.0.0.1:${ports.emulator.port} for the emulator: the port is taken. ` +
+            `Stop the other process or choose another with ${settings.emulator.name} (0: any free port).\n`,
+        );
+        process.exit(2);
+      }
+      // The port is decided before the config is frozen: the default PUBLIC_URL, which avatar URLs
+      // are built on, must name the port the server really listens on.
       const config = configFromEnvironment(
         {
           apps: `${DEMO_APP.appid}:${DEMO_APP.secret}`,
@@ -32,9 +65,15 @@ export function registerDev(program: Command): void {
           databaseUrl: 'sqlite:./data/dev.db',
           host: '127.0.0.1',
         },
-        process.env.PORT?.trim() === '0' ? { PORT: String(await freePort()) } : {},
+        { PORT: String(ports.server.port) },
       );
-      const ctx = await createServerContext(config);
+      let ctx: OwnedServerContext;
+      try {
+        ctx = await createServerContext(config);
+      } catch (err) {
+        await emulator.close();
+        exitWithStartupProblem(err, config);
+      }
       const app = await buildServer(ctx);
       // On the server's own instance: the page calls the API from the same origin.
       await registerPlayground(app, { emulator, appid: DEMO_APP.appid });
@@ -42,14 +81,23 @@ export function registerDev(program: Command): void {
         await ctx.close();
         await emulator.close();
       });
+      try {
+        await app.listen({ host: config.host, port: config.port });
+      } catch (err) {
+        await app.close();
+        exitWithStartupProblem(err, config);
+      }
+      const server = `http://127.0.0.1:${config.port}`;
+      // `weapp-auth demo` run from this folder finds the stack here; gone when dev stops.
+      writeDevState({ server, emulator: emulator.url, playground: `${server}${PLAYGROUND_PREFIX}/`, pid: process.pid });
+      process.once('exit', () => removeDevState());
       for (const signal of ['SIGINT', 'SIGTERM'] as const) {
         process.once(signal, () => void app.close().then(() => process.exit(0)));
       }
-      await app.listen({ host: config.host, port: config.port });
-      const server = `http://127.0.0.1:${config.port}`;
-      process.stdout.write(walkthrough(server, emulator.url, config.databaseUrl));
-      const problem = playgroundProblem();
-      if (problem) process.stdout.write(`note: ${problem}\n\n`);
+      const notes = [ports.server.note, ports.emulator.note, playgroundProblem()].filter((n) => n !== undefined);
+      // One write, so whoever reads the URLs has the notes too.
+      const noteLines = notes.map((note) => `note: ${note}\n`).join('');
+      process.stdout.write(`${walkthrough(server, emulator.url, config.databaseUrl)}${noteLines}${noteLines && '\n'}`);
     });
 }
 

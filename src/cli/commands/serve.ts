@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
-import type { Config } from '../../config/config.ts';
 import { buildServer } from '../../server/app.ts';
 import { gracefulShutdown, installProcessPolicy } from '../../server/lifecycle.ts';
 import { createServerContext, type OwnedServerContext } from '../../server/services.ts';
 import { configFromEnvironment } from '../env.ts';
-import { startupProblem } from '../startup-problem.ts';
+import { exitWithStartupProblem } from '../startup-problem.ts';
 
 /** `weapp-auth serve`: the production server, configured from the environment. */
 export function registerServe(program: Command): void {
@@ -18,7 +17,7 @@ export function registerServe(program: Command): void {
         ctx = await createServerContext(config);
       } catch (err) {
         // A database or Redis that cannot be reached at start is a setting to fix: one line, exit 2.
-        exitWithProblem(err, config);
+        exitWithStartupProblem(err, config);
       }
       const app = await buildServer(ctx);
       app.addHook('onClose', () => ctx.close());
@@ -34,14 +33,7 @@ export function registerServe(program: Command): void {
         await app.listen({ host: config.host, port: config.port });
       } catch (err) {
         await ctx.close();
-        exitWithProblem(err, config);
+        exitWithStartupProblem(err, config);
       }
     });
-}
-
-function exitWithProblem(err: unknown, config: Readonly<Config>): never {
-  const problem = startupProblem(err, config);
-  if (problem === undefined) throw err;
-  process.stderr.write(`${problem}\n`);
-  process.exit(2);
 }
