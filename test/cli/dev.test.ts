@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { freePort } from '../../src/cli/free-port.ts';
 import { bin, type DevProcess, startDevProcess } from '../helpers/dev-process.ts';
 
 /** `npm start` as a user runs it (on free ports, in an empty directory), then `npm run demo` against it. */
@@ -9,11 +13,14 @@ describe('weapp-auth dev + demo', () => {
   let server = '';
   let emulator = '';
   let output = '';
+  /** A loopback URL nobody listens on. */
+  let nowhere = '';
 
   before(async () => {
     dev = await startDevProcess();
     ({ server = '', emulator = '' } = dev.urls);
     output = dev.output();
+    nowhere = `http://127.0.0.1:${await freePort()}`;
   });
 
   after(() => dev.stop());
@@ -56,15 +63,45 @@ describe('weapp-auth dev + demo', () => {
     assert.ok(!r.stdout.includes(purePhoneNumber), 'the phone number was printed in full');
   });
 
-  it('demo explains what to do when no dev stack runs', () => {
-    const r = spawnSync(
-      process.execPath,
-      [bin, 'demo', '--server', 'http://127.0.0.1:9', '--emulator', 'http://127.0.0.1:9'],
-      {
-        encoding: 'utf8',
-      },
-    );
+  it('demo finds the running dev stack by itself: no flags, from the folder dev runs in', () => {
+    // dev runs on free ports here, not the defaults: only its ./data/dev.json can say where.
+    const r = spawnSync(process.execPath, [bin, 'demo'], { cwd: dev.dir, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /5\. POST \/v1\/token\/refresh → HTTP 200/);
+  });
+
+  it('demo names the URL it could not reach, and where it got it', () => {
+    const r = spawnSync(process.execPath, [bin, 'demo', '--server', server, '--emulator', nowhere], {
+      encoding: 'utf8',
+    });
     assert.equal(r.status, 1);
-    assert.match(r.stdout, /Start it first: npm start/);
+    assert.match(
+      r.stdout,
+      new RegExp(`^Could not reach the dev stack at ${nowhere}/__emulator/login \\(ECONNREFUSED\\)\\.`, 'm'),
+    );
+    assert.match(r.stdout, /given with --server and --emulator/);
+    assert.match(r.stdout, /Start it first with `npm start`/);
+  });
+
+  it('demo with no dev stack in its folder tries the default ports and says so', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'weapp-auth-demo-'));
+    try {
+      // A record left by a dev that was killed: its process is gone, so it is not believed.
+      const gone = spawnSync(process.execPath, ['-e', '']).pid;
+      mkdirSync(join(dir, 'data'));
+      writeFileSync(
+        join(dir, 'data', 'dev.json'),
+        JSON.stringify({ server: server, emulator: emulator, playground: '', pid: gone }),
+      );
+      // The default ports may be anyone's on this machine: point the defaults at nothing.
+      const r = spawnSync(process.execPath, [bin, 'demo', '--server', nowhere], {
+        cwd: dir,
+        encoding: 'utf8',
+      });
+      assert.equal(r.status, 1, r.stdout + r.stderr);
+      assert.match(r.stdout, /given with --server, the other the default ports/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

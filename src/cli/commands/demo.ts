@@ -1,11 +1,14 @@
 import type { Command } from 'commander';
 import { DEMO_APP, DEV_PORTS } from '../dev-defaults.ts';
+import { DEV_STATE_PATH, readDevState } from '../dev-state.ts';
 
 interface DemoFlags {
   server: string;
   emulator: string;
   appid: string;
   user: string;
+  /** Where server and emulator came from, for the message when they cannot be reached. */
+  source?: string;
 }
 
 /** Fields holding a phone number: personal data, printed by its last four digits only. */
@@ -24,15 +27,39 @@ function mask(value: unknown, key = ''): unknown {
   return value;
 }
 
+/** The dev stack did not answer at `url`, or not as the dev stack would. */
+class Unreachable extends Error {
+  readonly url: string;
+
+  constructor(url: string, reason: string) {
+    super(reason);
+    this.url = url;
+  }
+}
+
 async function json(url: string, init: RequestInit = {}): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(url, {
-    ...init,
-    headers: {
-      ...(init.body ? { 'content-type': 'application/json' } : {}),
-      ...(init.headers as Record<string, string>),
-    },
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  // The URL without its query: /wx/login's carries the login code and the encrypted data.
+  const shown = url.split('?')[0] ?? url;
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      ...init,
+      headers: {
+        ...(init.body ? { 'content-type': 'application/json' } : {}),
+        ...(init.headers as Record<string, string>),
+      },
+      signal: AbortSignal.timeout(30_000),
+    });
+  } catch (err) {
+    const { cause } = err as { cause?: { code?: string; message?: string } };
+    throw new Unreachable(shown, cause?.code ?? cause?.message ?? (err as Error).message);
+  }
+  const text = await res.text();
+  try {
+    return { status: res.status, body: JSON.parse(text) as Record<string, unknown> };
+  } catch {
+    throw new Unreachable(shown, `HTTP ${res.status} with a body that is not JSON; is it weapp-auth dev?`);
+  }
 }
 
 /**
@@ -46,13 +73,46 @@ export function registerDemo(program: Command): void {
     .description(
       'walk the login and user-details flow against a running `weapp-auth dev`, as a phone would, printing each step',
     )
-    .option('--server <url>', 'the weapp-auth server', `http://127.0.0.1:${DEV_PORTS.server}`)
-    .option('--emulator <url>', 'the WeChat emulator', `http://127.0.0.1:${DEV_PORTS.emulator}`)
+    .option(
+      '--server <url>',
+      `the weapp-auth server (default: the dev stack running from this folder, found in ${DEV_STATE_PATH}, else http://127.0.0.1:${DEV_PORTS.server})`,
+    )
+    .option(
+      '--emulator <url>',
+      `the WeChat emulator (default: as for --server, else http://127.0.0.1:${DEV_PORTS.emulator})`,
+    )
     .option('--appid <appid>', 'the mini program', DEMO_APP.appid)
     .option('--user <name>', 'the WeChat user on the phone', 'alice')
-    .action(async (flags: DemoFlags) => {
-      process.exitCode = await runDemo(flags, (line) => process.stdout.write(`${line}\n`));
+    .action(async (flags: Partial<DemoFlags> & Pick<DemoFlags, 'appid' | 'user'>) => {
+      process.exitCode = await runDemo(demoTargets(flags), (line) => process.stdout.write(`${line}\n`));
     });
+}
+
+/**
+ * Where the dev stack is: the flags, else what the `weapp-auth dev` running from this folder
+ * recorded (it may have picked other ports than the defaults), else the default ports.
+ */
+export function demoTargets(
+  flags: Partial<DemoFlags> & Pick<DemoFlags, 'appid' | 'user'>,
+  state = readDevState(),
+): DemoFlags {
+  const defaults =
+    state === undefined
+      ? {
+          server: `http://127.0.0.1:${DEV_PORTS.server}`,
+          emulator: `http://127.0.0.1:${DEV_PORTS.emulator}`,
+          source: 'the default ports; no weapp-auth dev runs from this folder',
+        }
+      : { server: state.server, emulator: state.emulator, source: `found in ${DEV_STATE_PATH}` };
+  const server = flags.server ?? defaults.server;
+  const emulator = flags.emulator ?? defaults.emulator;
+  const source =
+    flags.server !== undefined && flags.emulator !== undefined
+      ? 'given with --server and --emulator'
+      : flags.server === undefined && flags.emulator === undefined
+        ? defaults.source
+        : `given with --${flags.server === undefined ? 'emulator' : 'server'}, the other ${defaults.source.replace(/;.*/, '')}`;
+  return { ...flags, server: server.replace(/\/+$/, ''), emulator: emulator.replace(/\/+$/, ''), source };
 }
 
 export async function runDemo(flags: DemoFlags, print: (line: string) => void): Promise<number> {
@@ -93,7 +153,12 @@ export async function runDemo(flags: DemoFlags, print: (line: string) => void): 
     print('\nThe session_key stayed on the server; the phone only ever held our own tokens.');
     return me.status === 200 && details ? 0 : 1;
   } catch (err) {
-    print(`Could not reach the dev stack (${(err as Error).message}). Start it first: npm start`);
+    if (!(err instanceof Unreachable)) throw err;
+    print(
+      `Could not reach the dev stack at ${err.url} (${err.message}).\n` +
+        `  server ${flags.server}, emulator ${flags.emulator}: ${flags.source ?? 'given'}.\n` +
+        '  Start it first with `npm start` (from this folder, and the demo finds it), or pass --server and --emulator.',
+    );
     return 1;
   }
 }
