@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { S3_BUCKET_NAME, S3_KEY_PREFIX } from '../media/s3-media-store.ts';
+import { parseDatabaseUrl } from '../store/database-url.ts';
 import { parseSecretKey } from '../store/secret-box.ts';
 
 /**
@@ -171,11 +172,14 @@ export function loadConfig(env: Env, defaults: ConfigDefaults = {}): Readonly<Co
   }
 
   const mediaStore = oneOf('MEDIA_STORE', ['local', 's3'], 'local');
+  const databaseUrl = str('DATABASE_URL') ?? defaults.databaseUrl ?? 'sqlite:./data/weapp-auth.db';
+  const databaseProblem = databaseUrlProblem(databaseUrl);
+  if (databaseProblem !== undefined) problems.push(databaseProblem);
 
   const config: Config = {
     apps,
     defaultAppid: apps[0]?.appid ?? '',
-    databaseUrl: str('DATABASE_URL') ?? defaults.databaseUrl ?? 'sqlite:./data/weapp-auth.db',
+    databaseUrl,
     redisUrl,
     wechatApiBase: wechatApiBase.replace(/\/+$/, ''),
     secretKey: secretKey ?? '',
@@ -212,6 +216,26 @@ export function loadConfig(env: Env, defaults: ConfigDefaults = {}): Readonly<Co
     apps: Object.freeze(apps.map((a) => Object.freeze(a))),
     s3: config.s3 && Object.freeze(config.s3),
   });
+}
+
+/**
+ * What makes DATABASE_URL unusable, or undefined. The URL itself is never echoed: it may hold a
+ * password. A MySQL URL, say, is refused here rather than failing later with a driver's stack.
+ */
+export function databaseUrlProblem(url: string): string | undefined {
+  try {
+    parseDatabaseUrl(url);
+    return undefined;
+  } catch (err) {
+    const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]+):/.exec(url)?.[1]?.toLowerCase();
+    if (scheme !== undefined && scheme !== 'sqlite') {
+      return (
+        'DATABASE_URL must be postgres://user:password@host:5432/database (PostgreSQL) or sqlite:<path> (SQLite); ' +
+        `"${scheme.slice(0, 16)}:" is not supported`
+      );
+    }
+    return `DATABASE_URL: ${(err as Error).message}`;
+  }
 }
 
 function parseApps(raw: string | undefined, problems: string[]): AppCredentials[] {

@@ -269,6 +269,20 @@ describe('loadConfig', () => {
     });
   });
 
+  it('refuses a DATABASE_URL of a kind it cannot use, without echoing it', () => {
+    const found = problems({ ...base, DATABASE_URL: 'mysql://weapp:hunter2@db:3306/weapp' });
+    assert.deepEqual(found, [
+      'DATABASE_URL must be postgres://user:password@host:5432/database (PostgreSQL) or sqlite:<path> (SQLite); "mysql:" is not supported',
+    ]);
+    assert.match(
+      problems({ ...base, DATABASE_URL: 'sqlite:' })[0] ?? '',
+      /^DATABASE_URL: A sqlite: URL needs a file path/,
+    );
+    for (const url of ['postgresql://u@db/x', 'sqlite::memory:', 'sqlite:/var/lib/weapp/auth.db', './auth.db']) {
+      assert.equal(loadConfig({ ...base, DATABASE_URL: url }).databaseUrl, url);
+    }
+  });
+
   it('refuses a duplicated appid', () => {
     assert.match(
       problems({ ...base, WEAPP_APPS: `wx4f4bc4dec97d474b:${secret},wx4f4bc4dec97d474b:${secret}` }).join(),

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { deleteExpiredSessions, deleteExpiredSigningKeys, openDatabase } from '../../store/index.ts';
 import { configFromEnvironment } from '../env.ts';
+import { openingDatabase } from '../startup-problem.ts';
 
 /** Expired rows stay a day, so a log line about a token that just expired can still be traced. */
 const KEEP_EXPIRED_MS = 86_400_000;
@@ -15,7 +16,7 @@ export function registerCleanup(program: Command): void {
     .description('delete expired refresh tokens and retired signing keys no longer published (run daily)')
     .action(async () => {
       const config = configFromEnvironment();
-      const database = await openDatabase({ url: config.databaseUrl });
+      const database = await openingDatabase(config.databaseUrl, () => openDatabase({ url: config.databaseUrl }));
       try {
         const now = Date.now();
         const sessions = await deleteExpiredSessions(database.db, now - KEEP_EXPIRED_MS);

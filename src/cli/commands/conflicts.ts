@@ -1,6 +1,7 @@
-import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { listUnionIdConflicts, openDatabase, type UnionIdConflict } from '../../store/index.ts';
+import { DEFAULT_DATABASE_URL, listUnionIdConflicts, openDatabase, type UnionIdConflict } from '../../store/index.ts';
+import { loadDotEnv } from '../env.ts';
+import { openingDatabase } from '../startup-problem.ts';
 
 /**
  * `weapp-auth conflicts`: the logins refused because WeChat's unionid for an identity belongs to
@@ -13,8 +14,9 @@ export function registerConflicts(program: Command): void {
     .description('list unionid conflicts: logins refused because the unionid belongs to another user (DATABASE_URL)')
     .option('--json', 'one JSON array instead of a table')
     .action(async (flags: { json?: boolean }) => {
-      if (existsSync('.env')) process.loadEnvFile('.env');
-      const database = await openDatabase({ url: process.env.DATABASE_URL || undefined });
+      loadDotEnv();
+      const url = process.env.DATABASE_URL?.trim() || DEFAULT_DATABASE_URL;
+      const database = await openingDatabase(url, () => openDatabase({ url }));
       try {
         const conflicts = await listUnionIdConflicts(database.db);
         process.stdout.write(flags.json ? `${JSON.stringify(conflicts, null, 2)}\n` : table(conflicts));

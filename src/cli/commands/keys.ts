@@ -3,6 +3,7 @@ import type { Config } from '../../config/config.ts';
 import { openStore, resealAll } from '../../store/index.ts';
 import { rotateSigningKeys } from '../../tokens/index.ts';
 import { configFromEnvironment } from '../env.ts';
+import { openingDatabase } from '../startup-problem.ts';
 
 /** `weapp-auth keys rotate`: a new signing key; the old one stays in the JWKS until its tokens expire. */
 export function registerKeys(program: Command): void {
@@ -45,9 +46,11 @@ export function registerKeys(program: Command): void {
 }
 
 function openConfiguredStore(config: Config) {
-  return openStore({
-    url: config.databaseUrl,
-    secretKey: config.secretKey,
-    previousSecretKeys: config.previousSecretKeys,
-  });
+  return openingDatabase(config.databaseUrl, () =>
+    openStore({
+      url: config.databaseUrl,
+      secretKey: config.secretKey,
+      previousSecretKeys: config.previousSecretKeys,
+    }),
+  );
 }

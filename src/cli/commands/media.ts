@@ -4,6 +4,7 @@ import { pruneAvatars } from '../../server/avatars/prune-avatars.ts';
 import { mediaStoreFor } from '../../server/services.ts';
 import { openDatabase } from '../../store/index.ts';
 import { configFromEnvironment } from '../env.ts';
+import { openingDatabase } from '../startup-problem.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -24,7 +25,7 @@ export function registerMedia(program: Command): void {
     .option('--dry-run', 'list what would be deleted, delete nothing')
     .action(async (flags: { olderThan: number; dryRun?: boolean }) => {
       const config = configFromEnvironment();
-      const database = await openDatabase({ url: config.databaseUrl });
+      const database = await openingDatabase(config.databaseUrl, () => openDatabase({ url: config.databaseUrl }));
       const verb = flags.dryRun ? 'would delete' : 'deleted';
       try {
         const result = await pruneAvatars({

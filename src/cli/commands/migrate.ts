@@ -1,6 +1,7 @@
-import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { migrateToLatest, openDatabase } from '../../store/index.ts';
+import { DEFAULT_DATABASE_URL, migrateToLatest, openDatabase } from '../../store/index.ts';
+import { loadDotEnv } from '../env.ts';
+import { openingDatabase } from '../startup-problem.ts';
 
 /** `weapp-auth migrate`: applies pending migrations (serve and dev also do it at start). */
 export function registerMigrate(program: Command): void {
@@ -8,8 +9,9 @@ export function registerMigrate(program: Command): void {
     .command('migrate')
     .description('apply pending database migrations to DATABASE_URL')
     .action(async () => {
-      if (existsSync('.env')) process.loadEnvFile('.env');
-      const database = await openDatabase({ url: process.env.DATABASE_URL || undefined });
+      loadDotEnv();
+      const url = process.env.DATABASE_URL?.trim() || DEFAULT_DATABASE_URL;
+      const database = await openingDatabase(url, () => openDatabase({ url }));
       try {
         const applied = await migrateToLatest(database);
         process.stdout.write(applied.length === 0 ? 'schema is up to date\n' : `applied: ${applied.join(', ')}\n`);
