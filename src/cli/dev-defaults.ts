@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { dirname } from 'node:path';
 
 /** The demo mini program `weapp-auth dev` registers in its emulator (and `demo` logs into). */
-export const DEMO_APP = { appid: 'wxdeadbeefcafe0001', secret: 'd3m0d3m0d3m0d3m0d3m0d3m0d3m0d3m0' } as const;
+export const DEMO_APP = { appid: 'wxdeadbeefcafe0001', secret: 'dec0de00dec0de00dec0de00dec0de00' } as const;
 export const DEV_PORTS = { server: 3000, emulator: 9300 } as const;
 
 /**

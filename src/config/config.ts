@@ -44,6 +44,10 @@ export interface Config {
   shutdownDelayMs: number;
   /** After SIGTERM: the process exits within this, whatever is still open. */
   shutdownTimeoutMs: number;
+  /** Days between DELETE /v1/me and the purge; a login meanwhile cancels it. 0: purge at once. */
+  deletionCoolingOffDays: number;
+  /** `weapp-auth cleanup` deletes audit events older than this many days. */
+  auditRetentionDays: number;
   /** `local`: avatars in AVATAR_DIR, served by this server; `s3`: in the bucket of `s3`. */
   mediaStore: 'local' | 's3';
   /** Set exactly when mediaStore is `s3`. */
@@ -97,7 +101,8 @@ export class ConfigError extends Error {
 }
 
 const APPID = /^wx[0-9a-zA-Z]{16}$/;
-const SECRET = /^[0-9a-zA-Z]{16,64}$/;
+/** The AppSecret as WeChat issues it: 32 hexadecimal characters (shown lowercase in the admin console). */
+const SECRET = /^[0-9a-fA-F]{32}$/;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export type Env = Record<string, string | undefined>;
@@ -197,6 +202,8 @@ export function loadConfig(env: Env, defaults: ConfigDefaults = {}): Readonly<Co
     redisTimeoutMs: int('REDIS_TIMEOUT_MS', 1000, 50, 60_000),
     shutdownDelayMs: int('SHUTDOWN_DELAY_MS', 2000, 0, 60_000),
     shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 10_000, 1000, 120_000),
+    deletionCoolingOffDays: int('DELETION_COOLING_OFF_DAYS', 0, 0, 90),
+    auditRetentionDays: int('AUDIT_RETENTION_DAYS', 180, 1, 3650),
     mediaStore,
     s3: parseS3(str, mediaStore === 's3', problems),
     avatarDir: str('AVATAR_DIR') ?? './data/avatars',
@@ -249,7 +256,8 @@ function parseApps(raw: string | undefined, problems: string[]): AppCredentials[
     if (!APPID.test(appid) || !SECRET.test(secret) || rest.length > 0) {
       // Never echo the entry: it holds a secret.
       problems.push(
-        `WEAPP_APPS entry ${i + 1} must be appid:secret with appid "wx" + 16 characters and a 32-character secret`,
+        `WEAPP_APPS entry ${i + 1} must be appid:secret with appid "wx" + 16 letters or digits and the AppSecret, ` +
+          '32 hexadecimal characters (mp.weixin.qq.com → 开发管理 → 开发设置)',
       );
       continue;
     }

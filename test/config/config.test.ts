@@ -269,6 +269,23 @@ describe('loadConfig', () => {
     });
   });
 
+  it('takes the AppSecret as WeChat issues it, 32 hexadecimal characters, and says so otherwise', () => {
+    const issued = '0f3c3c2b1d6a4e0f9b8a7c6d5e4f3a2b';
+    assert.equal(loadConfig({ ...base, WEAPP_APPS: `wx4f4bc4dec97d474b:${issued}` }).apps[0]?.secret, issued);
+    assert.equal(
+      loadConfig({ ...base, WEAPP_APPS: `wx4f4bc4dec97d474b:${issued.toUpperCase()}` }).apps[0]?.secret,
+      issued.toUpperCase(),
+    );
+    // Too short, too long, not hex (a secret of another service pasted here, or one cut off).
+    for (const bad of [issued.slice(0, 31), `${issued}0`, 'g'.repeat(32), `${issued.slice(0, 16)}`]) {
+      const found = problems({ ...base, WEAPP_APPS: `wx4f4bc4dec97d474b:${bad}` });
+      assert.deepEqual(found, [
+        'WEAPP_APPS entry 1 must be appid:secret with appid "wx" + 16 letters or digits and the AppSecret, ' +
+          '32 hexadecimal characters (mp.weixin.qq.com → 开发管理 → 开发设置)',
+      ]);
+    }
+  });
+
   it('refuses a DATABASE_URL of a kind it cannot use, without echoing it', () => {
     const found = problems({ ...base, DATABASE_URL: 'mysql://weapp:hunter2@db:3306/weapp' });
     assert.deepEqual(found, [
