@@ -11,7 +11,7 @@ export const PLAYGROUND_PREFIX = '/playground';
 // The same two levels up from src/playground/ (tsx) and dist/playground/ (an installed package).
 const ROOT = new URL('../../', import.meta.url);
 const PAGE_DIR = fileURLToPath(new URL('playground_dist/', ROOT));
-const SDK_DIR = fileURLToPath(new URL('miniprogram_dist/', ROOT));
+const SDK_DIR = fileURLToPath(new URL('playground_dist/sdk/', ROOT));
 
 export interface PlaygroundOptions {
   /** The emulator the page's stand-in `wx` talks to, and whose WeChat-side calls the trace shows. */
@@ -19,7 +19,7 @@ export interface PlaygroundOptions {
   appid: string;
   /** The WeChat user on the simulated phone. */
   user?: string;
-  /** Where the built page and SDK are (default: playground_dist/ and miniprogram_dist/ of the package). */
+  /** Where the built page and SDK are (default: playground_dist/ and playground_dist/sdk/ of the package). */
   dirs?: { page: string; sdk: string };
 }
 

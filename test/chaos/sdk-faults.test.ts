@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { before, it } from 'node:test';
+import { type AuthError, createAuth, type RetryOptions } from '../../packages/miniprogram/src/index.ts';
 import type { CallEvent } from '../../src/emulator/index.ts';
 import { startEmulator } from '../../src/emulator/start.ts';
-import { type AuthError, createAuth, type RetryOptions } from '../../src/miniprogram/index.ts';
-import { createWxStandIn, scriptedUser } from '../../src/miniprogram/stand-in/index.ts';
+import { createWxStandIn, scriptedUser } from '../../src/stand-in/index.ts';
 import { forEachDialect } from '../helpers/databases.ts';
 import { APPID, APPID2, SECRET, SECRET2, type Stack, startStack } from '../server/stack.ts';
 

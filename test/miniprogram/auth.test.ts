@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { AuthError, type LoginResult } from '../../src/miniprogram/index.ts';
+import { AuthError, type LoginResult } from '../../packages/miniprogram/src/index.ts';
 import { forEachDialect } from '../helpers/databases.ts';
 import { APPID, APPID2, type Stack, startStack } from '../server/stack.ts';
 import { claims, phone } from './phone.ts';

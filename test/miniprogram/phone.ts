@@ -1,4 +1,4 @@
-import { type Auth, type AuthOptions, createAuth } from '../../src/miniprogram/index.ts';
+import { type Auth, type AuthOptions, createAuth } from '../../packages/miniprogram/src/index.ts';
 import {
   createWxStandIn,
   type ScriptedBehaviour,
@@ -6,7 +6,7 @@ import {
   scriptedUser,
   type WxStandIn,
   type WxStandInOptions,
-} from '../../src/miniprogram/stand-in/index.ts';
+} from '../../src/stand-in/index.ts';
 import { APPID, type Stack } from '../server/stack.ts';
 
 export interface Phone {

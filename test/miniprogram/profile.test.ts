@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { AuthError, type AuthUser, createAuth } from '../../src/miniprogram/index.ts';
+import { AuthError, type AuthUser, createAuth } from '../../packages/miniprogram/src/index.ts';
 import { forEachDialect } from '../helpers/databases.ts';
 import { ELF_EXECUTABLE, fetchAvatar, IMAGES } from '../server/images.ts';
 import { APPID, type Stack, startStack } from '../server/stack.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
-import { createAuth, type WxApi } from '../../src/miniprogram/index.ts';
-import { createWxStandIn, scriptedUser, type WxStandIn } from '../../src/miniprogram/stand-in/index.ts';
+import { createAuth, type WxApi } from '../../packages/miniprogram/src/index.ts';
+import { createWxStandIn, scriptedUser, type WxStandIn } from '../../src/stand-in/index.ts';
 import { forEachDialect } from '../helpers/databases.ts';
 import { APPID, type Stack, startStack } from '../server/stack.ts';
 
@@ -14,7 +14,7 @@ type Callbacks = { success?: (r: unknown) => void; fail?: (e: unknown) => void }
  */
 function promiseStyle(wx: WxStandIn): WxApi {
   const wrap =
-    (name: keyof WxApi) =>
+    (name: keyof WxApi & keyof WxStandIn) =>
     (options: Record<string, unknown> & Callbacks = {}) =>
       new Promise((resolve, reject) => {
         (wx[name] as unknown as Method)({

@@ -7,8 +7,14 @@ import {
   DEFAULT_RETRY,
   type RetryEvent,
   SERVER_ERROR_CODES,
-} from '../../src/miniprogram/index.ts';
-import { isRepeatable, isTransient, retryAfterMs, retryDelay, retryPolicy } from '../../src/miniprogram/retry.ts';
+} from '../../packages/miniprogram/src/index.ts';
+import {
+  isRepeatable,
+  isTransient,
+  retryAfterMs,
+  retryDelay,
+  retryPolicy,
+} from '../../packages/miniprogram/src/retry.ts';
 import { API_ERRORS } from '../../src/server/errors.ts';
 import { forEachDialect } from '../helpers/databases.ts';
 import { APPID, type Stack, startStack } from '../server/stack.ts';

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { type RunningEmulator, startEmulator } from '../../src/emulator/index.ts';
-import { createWxStandIn, MemoryStorage, scriptedUser, type WxStandIn } from '../../src/miniprogram/stand-in/index.ts';
+import { createWxStandIn, MemoryStorage, scriptedUser, type WxStandIn } from '../../src/stand-in/index.ts';
 
 const APPID = 'wx4f4bc4dec97d474b';
 

@@ -1,11 +1,11 @@
-import { type Auth, type AuthUser, createAuth, isAuthError } from '../../miniprogram/index.ts';
+import { type Auth, type AuthUser, createAuth, isAuthError } from '../../../packages/miniprogram/src/index.ts';
 import {
   type AuthorizationRequest,
   createWxStandIn,
   type ModalRequest,
   ScriptedUser,
   type WxStandIn,
-} from '../../miniprogram/stand-in/index.ts';
+} from '../../stand-in/index.ts';
 import { byId, showImage } from './dom.ts';
 import { mountProfile, type ProfileView } from './profile.ts';
 import { Trace } from './trace.ts';

@@ -1,5 +1,5 @@
-import type { Auth, AuthUser } from '../../miniprogram/index.ts';
-import type { WxStandIn } from '../../miniprogram/stand-in/index.ts';
+import type { Auth, AuthUser } from '../../../packages/miniprogram/src/index.ts';
+import type { WxStandIn } from '../../stand-in/index.ts';
 import { byId, showImage } from './dom.ts';
 import { maskPhone } from './mask.ts';
 import { SAMPLE_NAMES, sampleImage } from './samples.ts';

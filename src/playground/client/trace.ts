@@ -1,4 +1,4 @@
-import type { Prompt, WxCallEvent } from '../../miniprogram/stand-in/index.ts';
+import type { Prompt, WxCallEvent } from '../../stand-in/index.ts';
 import type { NumberedCall } from '../call-feed.ts';
 import { mask } from './mask.ts';
 

@@ -11,9 +11,9 @@ import { isRepeatable, isTransient, type RetryPolicy, retryDelay, retryPolicy } 
 import type { Session } from './session.ts';
 import { SessionStorage } from './storage.ts';
 import type { AuthUser, LoginResult, StoredTokens, TokenAnswer } from './types.ts';
-import { accountAppid, globalWx, type WxApi } from './wx-api.ts';
+import { accountAppid, globalWx, type WxApi, type WxUserInfoResult } from './wx-api.ts';
 
-type UserInfoData = WechatMiniprogram.GetUserInfoSuccessCallbackResult;
+type UserInfoData = WxUserInfoResult;
 
 /** Errors that mean the posted data was sealed with a session_key the server no longer holds. */
 const STALE_DATA = new Set(['SESSION_KEY_STALE', 'DECRYPT_FAILED']);
@@ -235,9 +235,7 @@ export class Auth {
   async #exchangeCode(phoneCode?: string): Promise<LoginResult> {
     let replaced = false;
     for (let attempt = 1; ; ) {
-      const { code } = await invoke<WechatMiniprogram.LoginSuccessCallbackResult>('login', (settle) =>
-        this.#wx.login(settle),
-      );
+      const { code } = await invoke<{ code: string }>('login', (settle) => this.#wx.login(settle));
       try {
         const answer = await this.#post<TokenAnswer & LoginResult>('/v1/login', {
           code,

@@ -1,15 +1,15 @@
 import { AuthError } from './errors.ts';
 import { invoke } from './invoke.ts';
 import { retryAfterMs } from './retry.ts';
-import type { WxApi } from './wx-api.ts';
+import type { HttpMethod, WxApi, WxRequestResult, WxUploadFileResult } from './wx-api.ts';
 
-export type HttpMethod = NonNullable<WechatMiniprogram.RequestOption['method']>;
+export type { HttpMethod };
 
 export interface AuthRequestOptions {
   /** A path under `baseUrl` ("/v1/me") or an absolute URL of another backend that verifies our tokens. */
   url: string;
   method?: HttpMethod;
-  data?: string | WechatMiniprogram.IAnyObject | ArrayBuffer;
+  data?: string | Record<string, unknown> | ArrayBuffer;
   header?: Record<string, string>;
   /** ms; default the SDK's `timeoutMs`. */
   timeout?: number;
@@ -43,7 +43,7 @@ export function send(
     if (name.toLowerCase() !== 'authorization' || !token) header[name] = value;
   }
   if (token) header.Authorization = `Bearer ${token}`;
-  return invoke<WechatMiniprogram.RequestSuccessCallbackResult>('request', (settle) =>
+  return invoke<WxRequestResult>('request', (settle) =>
     wx.request({
       url,
       method: options.method ?? 'GET',
@@ -78,7 +78,7 @@ export function sendFile(
   token: string | undefined,
   timeoutMs: number,
 ): Promise<AuthResponse> {
-  return invoke<WechatMiniprogram.UploadFileSuccessCallbackResult>('uploadFile', (settle) =>
+  return invoke<WxUploadFileResult>('uploadFile', (settle) =>
     wx.uploadFile({
       url,
       filePath: file.filePath,

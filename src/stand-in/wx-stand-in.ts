@@ -1,4 +1,4 @@
-import type { WxApi } from '../wx-api.ts';
+/// <reference types="miniprogram-api-typings" preserve="true" />
 import { createButtons, type StandInButtons } from './buttons.ts';
 import {
   answer,
@@ -43,10 +43,27 @@ export interface WxStandInOptions {
   fetch?: typeof fetch;
 }
 
+/** The wx APIs the stand-in implements, typed as miniprogram-api-typings types WeChat's own `wx`. */
+export type StandInApis = Pick<
+  WechatMiniprogram.Wx,
+  | 'login'
+  | 'checkSession'
+  | 'request'
+  | 'uploadFile'
+  | 'getStorageSync'
+  | 'setStorageSync'
+  | 'removeStorageSync'
+  | 'clearStorageSync'
+  | 'getSetting'
+  | 'openSetting'
+  | 'showModal'
+  | 'getUserInfo'
+  | 'getUserProfile'
+  | 'getAccountInfoSync'
+>;
+
 /** A faithful `wx` for Node and the browser, backed by the emulator; see docs/miniprogram.md. */
-export interface WxStandIn extends WxApi {
-  getAccountInfoSync: WechatMiniprogram.Wx['getAccountInfoSync'];
-  clearStorageSync: WechatMiniprogram.Wx['clearStorageSync'];
+export interface WxStandIn extends StandInApis {
   readonly user: SimulatedUser;
   /** The phone's local files: what chooseAvatar made, or paths a test registers. */
   readonly files: LocalFiles;

@@ -1,8 +1,9 @@
 import { AuthError } from './errors.ts';
 import { invoke } from './invoke.ts';
-import type { WxApi } from './wx-api.ts';
+import type { WxApi, WxAuthSetting } from './wx-api.ts';
 
-export type Scope = keyof WechatMiniprogram.AuthSetting;
+/** An authorization scope: 'scope.userInfo', 'scope.userLocation'… */
+export type Scope = string;
 
 /** The modal that sends the user to the settings page after a refusal. */
 export interface PromptWording {
@@ -22,10 +23,8 @@ export const DEFAULT_USERINFO_PROMPT: PromptWording = {
 
 /** Whether the user refused `scope` before: WeChat then fails the API without asking again. */
 export async function wasRefused(wx: WxApi, scope: Scope): Promise<boolean> {
-  const { authSetting } = await invoke<WechatMiniprogram.GetSettingSuccessCallbackResult>('getSetting', (settle) =>
-    wx.getSetting(settle),
-  );
-  return authSetting[scope] === false;
+  const { authSetting } = await invoke<{ authSetting: WxAuthSetting }>('getSetting', (settle) => wx.getSetting(settle));
+  return (authSetting as Record<string, unknown>)[scope] === false;
 }
 
 /**
@@ -33,8 +32,8 @@ export async function wasRefused(wx: WxApi, scope: Scope): Promise<boolean> {
  * only when the user turned `scope` on there. Anything else is AUTH_DENIED.
  */
 export async function askToOpenSettings(wx: WxApi, scope: Scope, wording: PromptWording): Promise<void> {
-  let settings: Promise<WechatMiniprogram.OpenSettingSuccessCallbackResult> | undefined;
-  const modal = await invoke<WechatMiniprogram.ShowModalSuccessCallbackResult>('showModal', ({ success, fail }) =>
+  let settings: Promise<{ authSetting: WxAuthSetting }> | undefined;
+  const modal = await invoke<{ confirm: boolean }>('showModal', ({ success, fail }) =>
     wx.showModal({
       ...wording,
       showCancel: true,
@@ -54,7 +53,7 @@ export async function askToOpenSettings(wx: WxApi, scope: Scope, wording: Prompt
     throw new AuthError('AUTH_DENIED', `The user declined to open the settings for ${scope}.`);
   }
   const { authSetting } = await settings;
-  if (authSetting[scope] !== true) {
+  if ((authSetting as Record<string, unknown>)[scope] !== true) {
     throw new AuthError('AUTH_DENIED', `The user left ${scope} off in the settings.`);
   }
 }

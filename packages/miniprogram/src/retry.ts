@@ -1,5 +1,8 @@
 import { type AuthError, isAuthError } from './errors.ts';
 
+// Globals of every mini program runtime, declared here so the package needs no lib or typings.
+declare function setTimeout(callback: () => void, ms: number): unknown;
+
 /** How `login()` and `request()` try again after a failure a retry can mend. */
 export interface RetryOptions {
   /**

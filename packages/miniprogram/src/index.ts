@@ -20,4 +20,12 @@ export type { PhoneNumberDetail, PhoneNumberEvent } from './phone.ts';
 export type { ProfileUpdate } from './profile.ts';
 export { DEFAULT_RETRY, type RetryOptions } from './retry.ts';
 export type { AuthUser, LoginResult, NextStep } from './types.ts';
-export type { WxApi } from './wx-api.ts';
+export type {
+  PrivacyEventInfo,
+  PrivacyListener,
+  PrivacyResolution,
+  WxApi,
+  WxCallbacks,
+  WxFailResult,
+  WxPrivacySetting,
+} from './wx-api.ts';

@@ -20,4 +20,4 @@ export {
 } from './simulated-user.ts';
 export { MemoryStorage, type StorageArea } from './storage.ts';
 export type { LocalFiles } from './upload.ts';
-export { createWxStandIn, type WxStandIn, type WxStandInOptions } from './wx-stand-in.ts';
+export { createWxStandIn, type StandInApis, type WxStandIn, type WxStandInOptions } from './wx-stand-in.ts';

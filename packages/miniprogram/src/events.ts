@@ -1,6 +1,9 @@
 import type { AuthError } from './errors.ts';
 import type { AuthUser, LoginResult } from './types.ts';
 
+// Globals of every mini program runtime, declared here so the package needs no lib or typings.
+declare const console: { error(...data: unknown[]): void };
+
 /** A failure about to be retried (see the `retry` option). */
 export interface RetryEvent {
   /** `login`: a fresh wx.login code is sent; `request`: the same request again. */
