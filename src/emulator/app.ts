@@ -6,7 +6,7 @@ import { EmulatorState } from './state.ts';
 import { jscode2session } from './wechat/jscode2session.ts';
 import { msgSecCheck } from './wechat/msg-sec-check.ts';
 import { getUserPhoneNumber } from './wechat/phone-number.ts';
-import { registerWechatEndpoint } from './wechat/route.ts';
+import { registerWechatEndpoint, sendUnknownPath } from './wechat/route.ts';
 import { checkSession, resetUserSessionKey } from './wechat/session-key.ts';
 import { stableToken } from './wechat/stable-token.ts';
 import { token } from './wechat/token.ts';
@@ -62,10 +62,16 @@ export function buildEmulatorApp(options: EmulatorOptions = {}): EmulatorApp {
   app.register(controlRoutes, { prefix: CONTROL_PREFIX, control });
 
   app.setNotFoundHandler((request, reply) => {
-    reply.code(404).send({
-      error: 'NOT_EMULATED',
-      message: `the weapp-auth emulator does not serve ${request.method} ${request.url.split('?')[0]}; see docs/emulator.md`,
-    });
+    const path = request.url.split('?')[0] ?? '';
+    // The control API is ours: a wrong route there is a plain 404.
+    if (path === CONTROL_PREFIX || path.startsWith(`${CONTROL_PREFIX}/`)) {
+      return reply.code(404).send({
+        error: 'NOT_FOUND',
+        message: `the control API has no ${request.method} ${path.slice(0, 200)}; see docs/emulator.md`,
+      });
+    }
+    // Anything else is a WeChat path: answered as WeChat answers one it does not have.
+    return sendUnknownPath(state, request, reply);
   });
   return app as unknown as EmulatorApp;
 }

@@ -10,6 +10,7 @@ export const ERRMSG: Readonly<Record<number, string>> = {
   40013: 'invalid appid',
   40014: 'invalid access_token',
   40029: 'invalid code',
+  40066: 'invalid url',
   40097: 'invalid args',
   40125: 'invalid appsecret',
   40129: 'invalid scene',

@@ -208,12 +208,33 @@ describe('control API over HTTP', () => {
     });
     assert.equal(broken.status, 400);
     assert.equal(((await broken.json()) as { errMsg: string }).errMsg.startsWith('login:fail '), true);
-    const unknown = await fetch(`${emu.url}/wxa/getpaidunionid?access_token=x`);
+    const unknown = await fetch(`${emu.url}/__emulator/no-such-thing`, { method: 'POST' });
     assert.equal(unknown.status, 404);
     assert.deepEqual(await unknown.json(), {
-      error: 'NOT_EMULATED',
-      message: 'the weapp-auth emulator does not serve GET /wxa/getpaidunionid; see docs/emulator.md',
+      error: 'NOT_FOUND',
+      message: 'the control API has no POST /__emulator/no-such-thing; see docs/emulator.md',
     });
+  });
+
+  // Issue 14, first run 5: a 404 without errcode passed for success with SDKs that check only errcode.
+  it('answers a WeChat path it does not emulate as WeChat answers an unknown URL: errcode 40066', async (t) => {
+    const { emu } = await harness(t);
+    for (const [method, path] of [
+      ['GET', '/wxa/getpaidunionid?access_token=x'],
+      ['POST', '/cgi-bin/no_such_api?access_token=x'],
+      ['GET', '/sns/jscode2session/'],
+    ] as const) {
+      const res = await fetch(`${emu.url}${path}`, { method, ...(method === 'POST' && { body: '{}' }) });
+      assert.equal(res.status, 200, path);
+      assert.equal(res.headers.get('content-type'), 'text/plain');
+      const body = (await res.json()) as { errcode: number; errmsg: string };
+      assert.equal(body.errcode, 40066, path);
+      assert.match(body.errmsg, /^invalid url, rid: [0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}$/);
+      assert.equal(
+        res.headers.get('x-emulator-hint'),
+        `the weapp-auth emulator does not serve ${method} ${path.split('?')[0]}; see docs/emulator.md`,
+      );
+    }
   });
 });
 

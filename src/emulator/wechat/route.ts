@@ -82,6 +82,24 @@ function errorBody(errcode: number, errmsg: string, now: number): Record<string,
   return { errcode, errmsg: `${errmsg}, rid: ${newRid(now)}` };
 }
 
+/**
+ * A path WeChat has no API at (or one the emulator does not emulate): WeChat answers HTTP 200
+ * `{errcode: 40066, errmsg: "invalid url"}` ("check the API's URL against the docs", in its general
+ * error table), so a client that looks only at errcode sees a failure, as it would in production.
+ * The `x-emulator-hint` header says what the emulator lacks. The query is never logged: it may
+ * hold the secret or an access token.
+ */
+export function sendUnknownPath(state: EmulatorState, request: FastifyRequest, reply: FastifyReply): void {
+  const path = request.url.split('?')[0] ?? '';
+  request.log.warn({ method: request.method, path }, 'not emulated: answered 40066');
+  reply.header(
+    'x-emulator-hint',
+    `the weapp-auth emulator does not serve ${request.method} ${path.slice(0, 200)}; see docs/emulator.md`,
+  );
+  const err = new WxError(40066);
+  sendWx(reply, errorBody(err.errcode, err.message, state.now()));
+}
+
 /** Registers one WeChat API: counting, faults, the handler, the WeChat-shaped answer and the call event. */
 export function registerWechatEndpoint(app: FastifyInstance, state: EmulatorState, endpoint: WechatEndpoint): void {
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
