@@ -43,10 +43,18 @@ export async function registerPlayground(app: FastifyInstance, options: Playgrou
   const dirs = options.dirs ?? { page: PAGE_DIR, sdk: SDK_DIR };
   const problem = playgroundProblem(dirs);
   // Unbuilt, the 503 below answers both /playground and /playground/ itself.
-  if (!problem) app.get(PLAYGROUND_PREFIX, async (_request, reply) => reply.redirect(`${PLAYGROUND_PREFIX}/`));
+  // A dev tool, not part of the API: kept out of the OpenAPI document at /docs.
+  if (!problem) {
+    app.get(PLAYGROUND_PREFIX, { schema: { hide: true } }, async (_request, reply) =>
+      reply.redirect(`${PLAYGROUND_PREFIX}/`),
+    );
+  }
 
   await app.register(
     async (scope) => {
+      scope.addHook('onRoute', (route) => {
+        route.schema = { ...route.schema, hide: true };
+      });
       scope.get('/config.json', async () => ({
         appid: options.appid,
         emulatorUrl: options.emulator.url,

@@ -6,6 +6,7 @@ import type { ServerContext } from './context.ts';
 import { errorHandlingOptions, installErrorHandling } from './error-handler.ts';
 import { ApiError } from './errors.ts';
 import { installLifecycleHooks } from './lifecycle.ts';
+import { openapiOptions } from './openapi.ts';
 import { rateLimitStore } from './rate-limit-store.ts';
 import { avatarRoutes } from './routes/avatar.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -51,16 +52,7 @@ export async function buildServer(ctx: ServerContext, options: BuildServerOption
   // JSON only (what wx.request sends by default): a text body is a client bug worth a clear 415.
   app.removeContentTypeParser('text/plain');
 
-  await app.register(swagger, {
-    openapi: {
-      info: {
-        title: 'weapp-auth',
-        version: '0.1.0',
-        description: 'Login and user-authorization backend for WeChat Mini Programs. Errors: {code, message}.',
-      },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
-    },
-  });
+  await app.register(swagger, openapiOptions());
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(rateLimit, {
     global: false,

@@ -1,4 +1,5 @@
 import { type TSchema, Type } from '@sinclair/typebox';
+import { API_ERRORS, type ApiErrorCode } from './errors.ts';
 
 /** Schemas shared by several routes; each route file declares its own body schemas. */
 export const ErrorSchema = Type.Object(
@@ -59,5 +60,68 @@ export const PhoneCodeSchema = Type.String({ minLength: 1, maxLength: 256, patte
 
 export const AppidSchema = Type.String({ pattern: '^wx[0-9a-zA-Z]{16}$' });
 
-export const errorResponses = (...statuses: number[]): Record<number, TSchema> =>
-  Object.fromEntries(statuses.map((s) => [s, ErrorSchema]));
+const CODES = Object.keys(API_ERRORS) as ApiErrorCode[];
+
+/** What decrypting open data (getUserInfo, the legacy phone form) with a stored session_key can refuse. */
+export const OPEN_DATA_ERRORS = [
+  'INVALID_IV',
+  'MALFORMED_CIPHERTEXT',
+  'DECRYPT_FAILED',
+  'INVALID_PLAINTEXT',
+  'WATERMARK_MISMATCH',
+  'DATA_EXPIRED',
+  'SIGNATURE_MISMATCH',
+  'SESSION_KEY_STALE',
+] as const satisfies readonly ApiErrorCode[];
+
+/** What a call to WeChat can turn into (./wechat-errors.ts). */
+export const WECHAT_ERRORS = [
+  'WECHAT_RATE_LIMITED',
+  'WECHAT_UNAVAILABLE',
+  'WECHAT_CONFIG_ERROR',
+  'WECHAT_ERROR',
+] as const satisfies readonly ApiErrorCode[];
+
+/** POST /v1/login and /wx/login: the code exchange, the user, the optional profile. */
+export const LOGIN_ERRORS = [
+  'UNKNOWN_APP',
+  'INVALID_CODE',
+  'CODE_USED',
+  'CODE_BLOCKED',
+  'UNIONID_CONFLICT',
+  ...OPEN_DATA_ERRORS,
+  ...WECHAT_ERRORS,
+  'DATABASE_UNAVAILABLE',
+  'CACHE_UNAVAILABLE',
+] as const satisfies readonly ApiErrorCode[];
+
+/**
+ * A route's error answers for its schema's `response`, by HTTP status, each naming the `code`s it
+ * can carry (the OpenAPI document at /docs lists them). Name codes; a bare status stands for every
+ * code of that status. Errors any route may answer (a shutdown, a slow request…) are added to the
+ * document by ./openapi.ts.
+ */
+export function errorResponses(...errors: (ApiErrorCode | number)[]): Record<number, TSchema> {
+  const byStatus = new Map<number, Set<ApiErrorCode>>();
+  for (const error of errors) {
+    const codes = typeof error === 'number' ? CODES.filter((c) => API_ERRORS[c].status === error) : [error];
+    for (const code of codes) {
+      const status = API_ERRORS[code].status;
+      byStatus.set(status, (byStatus.get(status) ?? new Set()).add(code));
+    }
+  }
+  return Object.fromEntries([...byStatus].map(([status, codes]) => [status, errorSchema([...codes])]));
+}
+
+/** The error body with `code` narrowed to `codes`, each explained in the description. */
+export function errorSchema(codes: readonly ApiErrorCode[]): TSchema {
+  const sorted = CODES.filter((c) => codes.includes(c));
+  return Type.Object(
+    {
+      code: Type.Unsafe<ApiErrorCode>({ type: 'string', enum: sorted, description: 'Stable error code' }),
+      message: Type.String(),
+      details: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    },
+    { description: sorted.map((c) => `\`${c}\`: ${API_ERRORS[c].message}`).join('\n\n') },
+  );
+}

@@ -44,7 +44,17 @@ export async function avatarRoutes(app: FastifyInstance, ctx: ServerContext): Pr
         `The image as multipart/form-data in the field "${limits.field}" (what wx.uploadFile sends), or as the raw ` +
         `body with Content-Type image/* or application/octet-stream. PNG, JPEG, WebP or GIF, judged by content; ` +
         `at most ${limits.maxBytes} bytes. The answer's user.avatarUrl points at the stored file.`,
-      response: { 200: MeResponse, ...errorResponses(400, 401, 413, 415) },
+      response: {
+        200: MeResponse,
+        ...errorResponses(
+          'INVALID_REQUEST',
+          'IMAGE_TOO_LARGE',
+          'UNSUPPORTED_MEDIA_TYPE',
+          'UNSUPPORTED_IMAGE_TYPE',
+          'MEDIA_UNAVAILABLE',
+          'DATABASE_UNAVAILABLE',
+        ),
+      },
     };
     // Checked on arrival, so a stranger's upload is refused before its bytes are read.
     const options = { onRequest: requireUser(ctx) };

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { signaturesEqual } from '../../wechat/crypto/index.ts';
 import type { ServerContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
+import { errorResponses } from '../schemas.ts';
 
 /** A readiness probe answers within this, so a hung dependency reads as down rather than hanging the probe. */
 const READY_CHECK_MS = 2000;
@@ -73,7 +74,13 @@ export async function healthRoutes(app: FastifyInstance, ctx: ServerContext): Pr
 
   app.get(
     '/metrics',
-    { schema: { tags: ['ops'], summary: 'Prometheus metrics (bearer METRICS_TOKEN when configured)' } },
+    {
+      schema: {
+        tags: ['ops'],
+        summary: 'Prometheus metrics (bearer METRICS_TOKEN when configured)',
+        response: errorResponses('UNAUTHORIZED'),
+      },
+    },
     async (request, reply) => {
       const token = ctx.config.metricsToken;
       if (token !== undefined && !signaturesEqual(request.headers.authorization ?? '', `Bearer ${token}`)) {

@@ -7,6 +7,7 @@ import {
   AppidSchema,
   CodeSchema,
   errorResponses,
+  LOGIN_ERRORS,
   OpenDataFields,
   PhoneCodeSchema,
   TokensSchema,
@@ -68,7 +69,7 @@ export async function loginRoutes(app: FastifyInstance, ctx: ServerContext): Pro
         tags: ['login'],
         summary: 'Log in with a wx.login code (optionally storing getUserInfo data in the same call)',
         body: LoginBody,
-        response: { 200: LoginResponse, ...errorResponses(400, 403, 409, 429, 502, 503) },
+        response: { 200: LoginResponse, ...errorResponses(...LOGIN_ERRORS, 'INVALID_PHONE_CODE') },
       },
     },
     async (request) => {

@@ -6,7 +6,7 @@ import { currentIdentity, currentUser } from '../current-user.ts';
 import { ApiError } from '../errors.ts';
 import { saveProfile } from '../login/login-flow.ts';
 import { decryptWithStoredKeys } from '../login/open-data.ts';
-import { errorResponses, MeResponse, OpenDataFields } from '../schemas.ts';
+import { errorResponses, MeResponse, OPEN_DATA_ERRORS, OpenDataFields } from '../schemas.ts';
 import { nextSteps, userView } from '../views.ts';
 
 // The whole wx.getUserInfo result may be posted as is: userInfo, errMsg and cloudID are ignored.
@@ -22,7 +22,7 @@ export async function meRoutes(app: FastifyInstance, ctx: ServerContext): Promis
         tags: ['me'],
         summary: 'The logged-in user, with the phone number (to its owner only)',
         security: [{ bearer: [] }],
-        response: { 200: MeResponse, ...errorResponses(401) },
+        response: { 200: MeResponse, ...errorResponses('DATABASE_UNAVAILABLE') },
       },
     },
     async (request) => {
@@ -40,7 +40,7 @@ export async function meRoutes(app: FastifyInstance, ctx: ServerContext): Promis
         summary: 'Store wx.getUserInfo / getUserProfile output, decrypted with the session_key held here',
         security: [{ bearer: [] }],
         body: UserInfoBody,
-        response: { 200: MeResponse, ...errorResponses(400, 401) },
+        response: { 200: MeResponse, ...errorResponses(...OPEN_DATA_ERRORS, 'DATABASE_UNAVAILABLE') },
       },
     },
     async (request) => {

@@ -26,6 +26,7 @@ export async function mediaRoutes(app: FastifyInstance, ctx: ServerContext): Pro
       // The type comes from the sniffed extension; browsers must not second-guess it.
       reply.header('x-content-type-options', 'nosniff');
     },
+    // Listed in /docs as /media/avatars/{name} (./openapi.ts).
     schemaHide: true,
   });
 }

@@ -7,7 +7,14 @@ import { ApiError } from '../errors.ts';
 import type { OpenDataInput } from '../login/open-data.ts';
 import { bindPhone } from '../phone/bind-phone.ts';
 import { phoneByCode, phoneFromOpenData } from '../phone/phone-number.ts';
-import { errorResponses, MeResponse, OpenDataFields, PhoneCodeSchema } from '../schemas.ts';
+import {
+  errorResponses,
+  MeResponse,
+  OPEN_DATA_ERRORS,
+  OpenDataFields,
+  PhoneCodeSchema,
+  WECHAT_ERRORS,
+} from '../schemas.ts';
 import { nextSteps, userView } from '../views.ts';
 
 // The button's whole `e.detail` may be posted as is: cloudID, errno and unknown fields are ignored.
@@ -32,7 +39,16 @@ export async function phoneRoutes(app: FastifyInstance, ctx: ServerContext): Pro
         summary: 'Bind the phone number: {code} from the getPhoneNumber button, or the legacy {encryptedData, iv}',
         security: [{ bearer: [] }],
         body: PhoneBody,
-        response: { 200: MeResponse, ...errorResponses(400, 401, 429, 502, 503) },
+        response: {
+          200: MeResponse,
+          ...errorResponses(
+            'INVALID_PHONE_CODE',
+            ...OPEN_DATA_ERRORS,
+            ...WECHAT_ERRORS,
+            'DATABASE_UNAVAILABLE',
+            'CACHE_UNAVAILABLE',
+          ),
+        },
       },
     },
     async (request) => {

@@ -43,7 +43,10 @@ export async function profileRoutes(app: FastifyInstance, ctx: ServerContext): P
       summary,
       security: [{ bearer: [] }],
       body: ProfileBody,
-      response: { 200: MeResponse, ...errorResponses(400, 401, 422, 503) },
+      response: {
+        200: MeResponse,
+        ...errorResponses('INVALID_NICKNAME', 'CONTENT_RISKY', 'CONTENT_CHECK_UNAVAILABLE', 'DATABASE_UNAVAILABLE'),
+      },
     },
   });
   app.patch<{ Body: ProfileBody }>(

@@ -22,7 +22,10 @@ export async function sessionRoutes(app: FastifyInstance, ctx: ServerContext): P
         tags: ['tokens'],
         summary: 'Trade a refresh token for a new pair (the old refresh token stops working)',
         body: RefreshBody,
-        response: { 200: Type.Object(TokensSchema), ...errorResponses(400, 401, 429) },
+        response: {
+          200: Type.Object(TokensSchema),
+          ...errorResponses('REFRESH_TOKEN_INVALID', 'REFRESH_TOKEN_REUSED', 'DATABASE_UNAVAILABLE'),
+        },
       },
     },
     async (request) => {
@@ -49,7 +52,7 @@ export async function sessionRoutes(app: FastifyInstance, ctx: ServerContext): P
         tags: ['tokens'],
         summary: 'End this session: its refresh tokens and (on this server) its access tokens stop working',
         security: [{ bearer: [] }],
-        response: { 200: Type.Object({ ok: Type.Literal(true) }), ...errorResponses(401) },
+        response: { 200: Type.Object({ ok: Type.Literal(true) }), ...errorResponses('DATABASE_UNAVAILABLE') },
       },
     },
     async (request) => {

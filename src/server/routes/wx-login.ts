@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { resolveApp } from '../app-resolver.ts';
 import type { ServerContext } from '../context.ts';
 import { login } from '../login/login-flow.ts';
-import { AppidSchema, CodeSchema, errorResponses, OpenDataFields, TokensSchema } from '../schemas.ts';
+import { AppidSchema, CodeSchema, errorResponses, LOGIN_ERRORS, OpenDataFields, TokensSchema } from '../schemas.ts';
 import { clientMeta, loginDeps } from './login.ts';
 
 const WxLoginInput = Type.Object({
@@ -65,7 +65,7 @@ export async function wxLoginRoutes(app: FastifyInstance, ctx: ServerContext): P
   const common = {
     config: { rateLimit: { max: ctx.config.loginRateLimitPerMinute, timeWindow: 60_000 } },
     tags: ['login'],
-    response: { 200: WxLoginResponse, ...errorResponses(400, 403, 409, 429, 502, 503) },
+    response: { 200: WxLoginResponse, ...errorResponses(...LOGIN_ERRORS) },
   };
   app.get<{ Querystring: WxLoginInput }>(
     '/wx/login',
