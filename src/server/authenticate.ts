@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { User } from '../store/index.ts';
 import { type AccessTokenClaims, AccessTokenError } from '../tokens/index.ts';
 import type { ServerContext } from './context.ts';
 import { ApiError } from './errors.ts';
@@ -7,20 +8,31 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Set by `requireUser` on routes that need a logged-in user. */
     auth?: AccessTokenClaims;
+    /** The user, when `requireUser(ctx, { loadUser: true })` read it with the session check. */
+    authUser?: User;
   }
 }
 
 const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
 
-/** A preHandler for routes that need a user: verifies the bearer token and that its session is live. */
-export function requireUser(ctx: ServerContext) {
+/**
+ * A preHandler for routes that need a user: verifies the bearer token and that its session is live.
+ * With `loadUser`, the user is read in the same statement as the session check (see currentUser).
+ */
+export function requireUser(ctx: ServerContext, options: { loadUser?: boolean } = {}) {
   return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     const header = request.headers.authorization;
     if (!header) throw new ApiError('UNAUTHORIZED');
     const token = BEARER.exec(header)?.[1];
     if (!token) throw new ApiError('TOKEN_INVALID', 'The Authorization header must be "Bearer <access token>".');
     try {
-      request.auth = await ctx.tokens.verify(token);
+      if (options.loadUser) {
+        const { claims, user } = await ctx.tokens.verifyWithUser(token);
+        request.auth = claims;
+        if (user) request.authUser = user;
+      } else {
+        request.auth = await ctx.tokens.verify(token);
+      }
     } catch (err) {
       if (err instanceof AccessTokenError) {
         throw new ApiError(err.code, err.message);

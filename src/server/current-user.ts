@@ -6,7 +6,7 @@ import { ApiError } from './errors.ts';
 
 /** The user behind the bearer token (routes guarded by requireUser only). */
 export async function currentUser(ctx: Pick<ServerContext, 'store'>, request: FastifyRequest): Promise<User> {
-  const user = await findUserById(ctx.store.db, authOf(request).sub);
+  const user = request.authUser ?? (await findUserById(ctx.store.db, authOf(request).sub));
   if (!user) throw new ApiError('SESSION_REVOKED', 'The account behind this session is gone; log in again.');
   return user;
 }

@@ -48,7 +48,10 @@ export async function createServerContext(
 ): Promise<OwnedServerContext> {
   const now = options.now ?? Date.now;
   const metrics = options.metrics ?? createMetrics();
-  const log = options.log ?? pino(loggerOptions(config.logLevel));
+  // Written asynchronously: lines that arrive while a write is in flight go out together in the
+  // next one, instead of one blocking write per line (two per request at the default level).
+  // pino flushes what is pending when the process exits, on every path out of it.
+  const log = options.log ?? pino(loggerOptions(config.logLevel), pino.destination({ dest: 1, sync: false }));
   const watch = dependencyWatch(log, metrics);
   const closers: (() => Promise<unknown>)[] = [];
   const close = async () => {

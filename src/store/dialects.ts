@@ -7,6 +7,7 @@ import type { DatabaseTarget } from './database-url.ts';
 import { StoreError } from './errors.ts';
 import { SearchPathIntrospector } from './pg-introspector.ts';
 import { isPostgresUnavailable, ResilientPool } from './pg-pool.ts';
+import { CachedStatements } from './sqlite-statements.ts';
 
 export type DialectName = DatabaseTarget['dialect'];
 
@@ -62,7 +63,7 @@ export const dialects: Readonly<Record<DialectName, DialectAdapter>> = Object.fr
       database.pragma('foreign_keys = ON');
       // Another process (a `migrate` run beside the server) may hold the write lock for a moment.
       database.pragma(`busy_timeout = ${Math.trunc(options.timeoutMs ?? 5000)}`);
-      return new SqliteDialect({ database });
+      return new SqliteDialect({ database: new CachedStatements(database) });
     },
     isUniqueViolation(err) {
       const code = errorCode(err);

@@ -25,6 +25,7 @@ export {
   createSession,
   deleteExpiredSessions,
   findSessionByRefreshHash,
+  findUserOfLiveSession,
   forkSession,
   isSessionActive,
   type NewSession,

@@ -4,9 +4,9 @@ import { isStoreError, UnionIdConflictError } from './errors.ts';
 import { type Identity, toIdentity } from './identities.ts';
 import { newId } from './ids.ts';
 import type { Store } from './store.ts';
-import type { Database, IdentitiesTable } from './tables.ts';
+import type { Database, IdentitiesTable, UsersTable } from './tables.ts';
 import { recordUnionIdConflict } from './unionid-conflicts.ts';
-import { findUserById, type User } from './users.ts';
+import { findUserById, toUser, type User } from './users.ts';
 
 /** What code2session answered, for one mini program. */
 export interface LoginInput {
@@ -46,17 +46,46 @@ export async function upsertIdentityOnLogin(
   const unionid = input.unionid || undefined;
   // Two rounds suffice: a lost race means the identity exists for the second look.
   for (let round = 0; round < 2; round++) {
-    const existing = await store.db
-      .selectFrom('identities')
-      .select('id')
-      .where('appid', '=', input.appid)
-      .where('openid', '=', input.openid)
-      .executeTakeFirst();
-    if (existing) return returningLogin(store, existing.id, input.sessionKey, unionid, now);
+    const existing = await findIdentityWithUser(store.db, input.appid, input.openid);
+    if (existing) return returningLogin(store, existing, input.sessionKey, unionid, now);
     const created = await firstLogin(store, input, unionid, now);
     if (created) return created;
   }
   throw new Error(`identity ${input.appid}/${input.openid} neither found nor created`);
+}
+
+/** Every identity column, checked against the table type so a new column cannot be forgotten here. */
+const IDENTITY_COLUMNS = Object.keys({
+  id: true,
+  user_id: true,
+  appid: true,
+  openid: true,
+  unionid: true,
+  session_key_current: true,
+  session_key_previous: true,
+  session_key_updated_at: true,
+  created_at: true,
+  last_login_at: true,
+} satisfies Record<keyof IdentitiesTable, true>) as (keyof IdentitiesTable)[];
+
+/** The identity and its user in one statement: the identity's columns come back prefixed `i_`. */
+async function findIdentityWithUser(
+  db: Kysely<Database>,
+  appid: string,
+  openid: string,
+): Promise<{ identity: Selectable<IdentitiesTable>; user: User } | undefined> {
+  const row = await db
+    .selectFrom('identities')
+    .innerJoin('users', 'users.id', 'identities.user_id')
+    .selectAll('users')
+    .select(IDENTITY_COLUMNS.map((c) => `identities.${c} as i_${c}` as const))
+    .where('identities.appid', '=', appid)
+    .where('identities.openid', '=', openid)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const record = row as unknown as Record<string, unknown>;
+  const identity = Object.fromEntries(IDENTITY_COLUMNS.map((c) => [c, record[`i_${c}`]]));
+  return { identity: identity as Selectable<IdentitiesTable>, user: toUser(row as Selectable<UsersTable>) };
 }
 
 async function firstLogin(
@@ -69,12 +98,12 @@ async function firstLogin(
   const sealed = store.box.seal('session-key', identityId, input.sessionKey);
   try {
     return await store.db.transaction().execute(async (trx) => {
-      const { userId, isNewUser } = await claimUser(trx, unionid, now);
+      const { user, isNewUser } = await claimUser(trx, unionid, now);
       const identity = await trx
         .insertInto('identities')
         .values({
           id: identityId,
-          user_id: userId,
+          user_id: user.id,
           appid: input.appid,
           openid: input.openid,
           unionid: unionid ?? null,
@@ -87,8 +116,6 @@ async function firstLogin(
         .returningAll()
         .executeTakeFirst();
       if (!identity) throw new LostRaceError();
-      const user = await findUserById(trx, userId);
-      if (!user) throw new Error(`user ${userId} vanished during its first login`);
       return { user, identity: toIdentity(identity), isNewUser };
     });
   } catch (err) {
@@ -102,57 +129,72 @@ async function claimUser(
   trx: Transaction<Database>,
   unionid: string | undefined,
   now: number,
-): Promise<{ userId: string; isNewUser: boolean }> {
-  const id = newId('u');
+): Promise<{ user: User; isNewUser: boolean }> {
   const inserted = await trx
     .insertInto('users')
-    .values({ id, unionid: unionid ?? null, created_at: now, updated_at: now })
+    .values({ id: newId('u'), unionid: unionid ?? null, created_at: now, updated_at: now })
     .onConflict((oc) => oc.column('unionid').doNothing())
-    .returning('id')
+    .returningAll()
     .executeTakeFirst();
-  if (inserted) return { userId: id, isNewUser: true };
+  if (inserted) return { user: toUser(inserted), isNewUser: true };
   // The unionid is taken, by a committed row (PostgreSQL waited for its transaction to end).
   const holder = await trx
     .selectFrom('users')
-    .select('id')
+    .selectAll()
     .where('unionid', '=', unionid ?? null)
     .executeTakeFirstOrThrow();
-  return { userId: holder.id, isNewUser: false };
+  return { user: toUser(holder), isNewUser: false };
 }
 
+/**
+ * A known identity logs in again: one statement. When WeChat rotated the session key, the new
+ * one becomes current and the current one previous inside that statement (SQL reads the row it
+ * is writing, under its lock), so two logins of one identity rotate its key one after the other,
+ * never both from the same "current".
+ */
 async function returningLogin(
   store: Pick<Store, 'db' | 'box'>,
-  identityId: string,
+  found: { identity: Selectable<IdentitiesTable>; user: User },
   sessionKey: string,
   unionid: string | undefined,
   now: number,
 ): Promise<LoginResult> {
-  let row = await store.db.transaction().execute(async (trx) => {
-    // Writing first takes the row lock (PostgreSQL) or the write lock (SQLite), so two logins of one
-    // identity rotate its key one after the other, never both from the same "current".
-    const locked = await trx
-      .updateTable('identities')
-      .set({ last_login_at: now })
-      .where('id', '=', identityId)
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    const current = openOrUndefined(store, locked);
-    if (current === sessionKey) return locked;
-    return trx
-      .updateTable('identities')
-      .set({
-        session_key_current: store.box.seal('session-key', identityId, sessionKey),
-        // A key we cannot open (WEAPP_SECRET_KEY changed) is worthless as a fallback: drop it.
-        session_key_previous: current === undefined ? null : locked.session_key_current,
-        session_key_updated_at: now,
-      })
-      .where('id', '=', identityId)
-      .returningAll()
-      .executeTakeFirstOrThrow();
-  });
-  if (unionid !== undefined && row.unionid !== unionid) row = await linkUnionId(store.db, row, unionid, now);
-  const user = await findUserById(store.db, row.user_id);
-  if (!user) throw new Error(`identity ${identityId} points at a missing user`);
+  const seen = found.identity;
+  const current = openOrUndefined(store, seen);
+  let row =
+    current === sessionKey
+      ? await store.db
+          .updateTable('identities')
+          .set({ last_login_at: now })
+          .where('id', '=', seen.id)
+          .returningAll()
+          .executeTakeFirstOrThrow()
+      : await store.db
+          .updateTable('identities')
+          .set((eb) => ({
+            session_key_current: store.box.seal('session-key', seen.id, sessionKey),
+            // A key we cannot open (WEAPP_SECRET_KEY changed) is worthless as a fallback: drop it,
+            // unless a concurrent login replaced it meanwhile.
+            session_key_previous:
+              current === undefined
+                ? eb
+                    .case()
+                    .when('session_key_current', '=', seen.session_key_current)
+                    .then(null)
+                    .else(eb.ref('session_key_current'))
+                    .end()
+                : eb.ref('session_key_current'),
+            session_key_updated_at: now,
+            last_login_at: now,
+          }))
+          .where('id', '=', seen.id)
+          .returningAll()
+          .executeTakeFirstOrThrow();
+  let user = found.user;
+  if (unionid !== undefined && row.unionid !== unionid) {
+    row = await linkUnionId(store.db, row, unionid, now);
+    user = (await findUserById(store.db, row.user_id)) ?? user;
+  }
   return { user, identity: toIdentity(row), isNewUser: false };
 }
 

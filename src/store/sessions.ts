@@ -1,6 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import { newId } from './ids.ts';
 import type { Database, SessionsTable } from './tables.ts';
+import { toUser, type User } from './users.ts';
 
 /**
  * One refresh token's row. A login starts a family (the session the user sees, whose id is the
@@ -212,6 +213,34 @@ export async function isSessionActive(
     .where('expires_at', '>', now)
     .executeTakeFirst();
   return row !== undefined;
+}
+
+/**
+ * The user, when the session (family) is live as {@link isSessionActive} says: the liveness check
+ * and the read an authenticated route needs next, in one statement. Undefined when either fails.
+ */
+export async function findUserOfLiveSession(
+  db: Kysely<Database>,
+  familyId: string,
+  userId: string,
+  now: number = Date.now(),
+): Promise<User | undefined> {
+  const row = await db
+    .selectFrom('users')
+    .selectAll()
+    .where('id', '=', userId)
+    .where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('sessions')
+          .select('id')
+          .where('family_id', '=', familyId)
+          .where('replaced_by', 'is', null)
+          .where('revoked_at', 'is', null)
+          .where('expires_at', '>', now),
+      ),
+    )
+    .executeTakeFirst();
+  return row && toUser(row);
 }
 
 /**

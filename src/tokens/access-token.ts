@@ -1,4 +1,4 @@
-import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import { sign, verify } from 'node:crypto';
 import type { KeyRing } from './key-ring.ts';
 
 export interface AccessTokenClaims {
@@ -16,12 +16,29 @@ export interface AccessTokenClaims {
 
 export type AccessTokenErrorCode = 'TOKEN_INVALID' | 'TOKEN_EXPIRED' | 'SESSION_REVOKED';
 
+/** Why a token was refused, in jose's terms (the codes our messages always used). */
+export type AccessTokenRefusal =
+  | 'ERR_JWS_INVALID'
+  | 'ERR_JWT_INVALID'
+  | 'ERR_JOSE_ALG_NOT_ALLOWED'
+  | 'ERR_JWKS_NO_MATCHING_KEY'
+  | 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED'
+  | 'ERR_JWT_CLAIM_VALIDATION_FAILED'
+  | 'ERR_JWT_EXPIRED';
+
 export class AccessTokenError extends Error {
   override readonly name = 'AccessTokenError';
   readonly code: AccessTokenErrorCode;
-  constructor(code: AccessTokenErrorCode, message: string, options?: { cause?: unknown }) {
+  /** Set when the token itself was refused (not for a revoked session). */
+  readonly refusal: AccessTokenRefusal | undefined;
+  constructor(
+    code: AccessTokenErrorCode,
+    message: string,
+    options?: { cause?: unknown; refusal?: AccessTokenRefusal },
+  ) {
     super(message, options);
     this.code = code;
+    this.refusal = options?.refusal;
   }
 }
 
@@ -35,45 +52,101 @@ export interface SignAccessTokenInput {
   now: number;
 }
 
-export async function signAccessToken(ring: KeyRing, input: SignAccessTokenInput): Promise<string> {
-  const iat = Math.floor(input.now / 1000);
-  return new SignJWT({ sid: input.sessionId, openid: input.openid })
-    .setProtectedHeader({ alg: 'EdDSA', kid: ring.signingKid, typ: 'at+jwt' })
-    .setSubject(input.userId)
-    .setAudience(input.appid)
-    .setIssuer(input.issuer)
-    .setIssuedAt(iat)
-    .setExpirationTime(iat + input.ttlSeconds)
-    .sign(ring.signingKey);
+const TYP = 'at+jwt';
+const headers = new WeakMap<KeyRing, string>();
+
+function protectedHeader(ring: KeyRing): string {
+  let header = headers.get(ring);
+  if (header === undefined) {
+    header = Buffer.from(JSON.stringify({ alg: 'EdDSA', kid: ring.signingKid, typ: TYP })).toString('base64url');
+    headers.set(ring, header);
+  }
+  return header;
 }
 
-/** Verifies signature, issuer, audience (one of our apps) and expiry; typed errors only. */
-export async function verifyAccessToken(
+/**
+ * A compact JWS (EdDSA over Ed25519), byte for byte what jose's SignJWT produced before: the same
+ * header and claim order, so tokens, the JWKS and every verifier out there stay as they were.
+ * node:crypto signs with the cached KeyObject; jose's WebCrypto path cost a fifth of a request.
+ */
+export function signAccessToken(ring: KeyRing, input: SignAccessTokenInput): string {
+  const iat = Math.floor(input.now / 1000);
+  const payload = {
+    sid: input.sessionId,
+    openid: input.openid,
+    sub: input.userId,
+    aud: input.appid,
+    iss: input.issuer,
+    iat,
+    exp: iat + input.ttlSeconds,
+  };
+  const signingInput = `${protectedHeader(ring)}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
+  return `${signingInput}.${sign(null, Buffer.from(signingInput), ring.signingKey).toString('base64url')}`;
+}
+
+const SEGMENT = /^[A-Za-z0-9_-]+$/;
+
+function refuse(refusal: AccessTokenRefusal): never {
+  if (refusal === 'ERR_JWT_EXPIRED') {
+    throw new AccessTokenError('TOKEN_EXPIRED', 'The access token expired; call /v1/token/refresh.', { refusal });
+  }
+  throw new AccessTokenError('TOKEN_INVALID', `The access token was refused (${refusal}).`, { refusal });
+}
+
+function decodeObject(segment: string, refusal: AccessTokenRefusal): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+  } catch {
+    refuse(refusal);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) refuse(refusal);
+  return value as Record<string, unknown>;
+}
+
+/**
+ * Verifies signature, issuer, audience (one of our apps) and expiry; typed errors only. The
+ * checks jose's jwtVerify made for us, in the same order: shape, header (alg, typ, no `crit`),
+ * key by `kid`, signature, then the claims.
+ */
+export function verifyAccessToken(
   ring: KeyRing,
   token: string,
   options: { issuer: string; audiences: readonly string[]; now: number },
-): Promise<AccessTokenClaims> {
+): AccessTokenClaims {
+  const parts = typeof token === 'string' ? token.split('.') : [];
+  const [header64, payload64, signature64] = parts;
+  if (parts.length !== 3 || !header64 || !payload64 || !signature64) refuse('ERR_JWS_INVALID');
+  if (!SEGMENT.test(header64) || !SEGMENT.test(payload64) || !SEGMENT.test(signature64)) refuse('ERR_JWS_INVALID');
+  const header = decodeObject(header64, 'ERR_JWS_INVALID');
+  if (header.alg !== 'EdDSA') refuse('ERR_JOSE_ALG_NOT_ALLOWED');
+  // Nothing we issue is critical-extended; a token that says so is not ours.
+  if (header.crit !== undefined || header.b64 !== undefined) refuse('ERR_JWS_INVALID');
+  if (header.typ !== TYP && header.typ !== `application/${TYP}`) refuse('ERR_JWT_CLAIM_VALIDATION_FAILED');
+  const key = typeof header.kid === 'string' ? ring.verifier(header.kid) : undefined;
+  if (!key) refuse('ERR_JWKS_NO_MATCHING_KEY');
+  const signature = Buffer.from(signature64, 'base64url');
+  let valid = false;
   try {
-    const { payload } = await jwtVerify(token, ring.verifier, {
-      issuer: options.issuer,
-      audience: [...options.audiences],
-      algorithms: ['EdDSA'],
-      typ: 'at+jwt',
-      currentDate: new Date(options.now),
-      requiredClaims: ['sub', 'aud', 'sid', 'exp', 'iat'],
-    });
-    if (typeof payload.sid !== 'string' || typeof payload.openid !== 'string' || typeof payload.aud !== 'string') {
-      throw new AccessTokenError('TOKEN_INVALID', 'The access token lacks its session claims.');
-    }
-    return payload as unknown as AccessTokenClaims;
-  } catch (err) {
-    if (err instanceof AccessTokenError) throw err;
-    if (err instanceof joseErrors.JWTExpired) {
-      throw new AccessTokenError('TOKEN_EXPIRED', 'The access token expired; call /v1/token/refresh.');
-    }
-    if (err instanceof joseErrors.JOSEError) {
-      throw new AccessTokenError('TOKEN_INVALID', `The access token was refused (${err.code}).`, { cause: err });
-    }
-    throw err;
+    valid = signature.length === 64 && verify(null, Buffer.from(`${header64}.${payload64}`), key, signature);
+  } catch {
+    valid = false;
   }
+  if (!valid) refuse('ERR_JWS_SIGNATURE_VERIFICATION_FAILED');
+
+  const claims = decodeObject(payload64, 'ERR_JWT_INVALID');
+  const { sub, aud, sid, openid, iat, exp, iss } = claims;
+  if (typeof exp !== 'number' || typeof iat !== 'number' || typeof sub !== 'string') {
+    refuse('ERR_JWT_CLAIM_VALIDATION_FAILED');
+  }
+  if (iss !== options.issuer) refuse('ERR_JWT_CLAIM_VALIDATION_FAILED');
+  if (typeof aud !== 'string' || !options.audiences.includes(aud)) refuse('ERR_JWT_CLAIM_VALIDATION_FAILED');
+  if (typeof claims.nbf === 'number' && claims.nbf > Math.floor(options.now / 1000)) {
+    refuse('ERR_JWT_CLAIM_VALIDATION_FAILED');
+  }
+  if (exp <= Math.floor(options.now / 1000)) refuse('ERR_JWT_EXPIRED');
+  if (typeof sid !== 'string' || typeof openid !== 'string') {
+    throw new AccessTokenError('TOKEN_INVALID', 'The access token lacks its session claims.');
+  }
+  return { sid, openid, sub, aud, iss, iat, exp } as AccessTokenClaims;
 }

@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { type CryptoKey, createLocalJWKSet, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
+import { createPrivateKey, createPublicKey, type KeyObject, randomBytes } from 'node:crypto';
+import { exportJWK, generateKeyPair, type JWK } from 'jose';
 
 /** Asymmetric, so business backends verify our tokens offline from the public JWKS. */
 export const SIGNING_ALG = 'EdDSA';
@@ -22,36 +22,51 @@ export async function generateSigningKey(now: number): Promise<SigningKeyMateria
   return { kid, alg: SIGNING_ALG, publicJwk, privateJwk, createdAt: now, retiredAt: null };
 }
 
+/** An Ed25519 JWK as a node:crypto key, imported once: signing and verifying then call OpenSSL directly. */
+function ed25519Key(jwk: JWK, type: 'private' | 'public'): KeyObject {
+  if (jwk.kty !== 'OKP' || jwk.crv !== 'Ed25519') throw new TypeError(`signing key ${jwk.kid} is not an Ed25519 JWK`);
+  const key = { kty: jwk.kty, crv: jwk.crv, x: jwk.x ?? '', ...(type === 'private' && { d: jwk.d ?? '' }) };
+  return type === 'private'
+    ? createPrivateKey({ key, format: 'jwk' })
+    : createPublicKey({ key: { kty: key.kty, crv: key.crv, x: key.x }, format: 'jwk' });
+}
+
 /**
  * The keys in force: the newest unretired one signs, every published one verifies. Built from the
  * store at start and rebuilt on rotation.
  */
 export class KeyRing {
   readonly signingKid: string;
-  readonly #signingKey: CryptoKey;
+  readonly #signingKey: KeyObject;
   readonly #jwks: { keys: JWK[] };
-  readonly verifier: ReturnType<typeof createLocalJWKSet>;
+  readonly #verifiers: ReadonlyMap<string, KeyObject>;
 
-  private constructor(signingKid: string, signingKey: CryptoKey, publicJwks: JWK[]) {
+  private constructor(signingKid: string, signingKey: KeyObject, publicJwks: JWK[]) {
     this.signingKid = signingKid;
     this.#signingKey = signingKey;
     this.#jwks = { keys: publicJwks };
-    this.verifier = createLocalJWKSet(this.#jwks);
+    this.#verifiers = new Map(
+      publicJwks.filter((k) => k.kid !== undefined).map((k) => [k.kid as string, ed25519Key(k, 'public')]),
+    );
   }
 
   static async from(keys: readonly SigningKeyMaterial[]): Promise<KeyRing> {
     const active = keys.filter((k) => k.retiredAt === null).sort((a, b) => b.createdAt - a.createdAt)[0];
     if (!active) throw new TypeError('KeyRing needs one active signing key');
-    const signingKey = (await importJWK(active.privateJwk, active.alg)) as CryptoKey;
     return new KeyRing(
       active.kid,
-      signingKey,
+      ed25519Key(active.privateJwk, 'private'),
       keys.map((k) => k.publicJwk),
     );
   }
 
-  get signingKey(): CryptoKey {
+  get signingKey(): KeyObject {
     return this.#signingKey;
+  }
+
+  /** The public key published under `kid`, if any. */
+  verifier(kid: string): KeyObject | undefined {
+    return this.#verifiers.get(kid);
   }
 
   /** The public JWKS document served at /.well-known/jwks.json. */

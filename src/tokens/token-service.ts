@@ -1,13 +1,14 @@
-import { errors as joseErrors } from 'jose';
 import {
   createSession,
   findIdentityForUser,
+  findUserOfLiveSession,
   forkSession,
   isSessionActive,
   revokeFamily,
   rotateSession,
   type Session,
   type Store,
+  type User,
 } from '../store/index.ts';
 import { type AccessTokenClaims, AccessTokenError, signAccessToken, verifyAccessToken } from './access-token.ts';
 import type { KeyRing } from './key-ring.ts';
@@ -27,6 +28,8 @@ export interface TokenServiceOptions {
    * (a retry after a lost answer, two tabs): it gets a sibling token instead of killing the session.
    */
   reuseGraceSeconds?: number;
+  /** How many verified access tokens to remember (signature checks skipped); 0 turns it off. Default 10,000. */
+  verifiedTokenCacheSize?: number;
   now?: () => number;
 }
 
@@ -59,6 +62,44 @@ export class RefreshError extends Error {
 const KEY_RELOAD_SPACING_MS = 10_000;
 
 /**
+ * Access tokens whose signature was checked, by their exact text. A signature's validity never
+ * changes while its key is published (a key leaves the JWKS only after its tokens expired), so a
+ * hit skips the Ed25519 verification (the largest cost of an authenticated request) and only
+ * re-checks expiry. Revocation is not cached: every request still asks the store whether the
+ * session is live, so a logout anywhere is refused everywhere at once.
+ */
+class VerifiedTokens {
+  readonly #capacity: number;
+  readonly #claims = new Map<string, Readonly<AccessTokenClaims>>();
+
+  constructor(capacity: number) {
+    this.#capacity = capacity;
+  }
+
+  get(token: string): Readonly<AccessTokenClaims> | undefined {
+    return this.#claims.get(token);
+  }
+
+  set(token: string, claims: Readonly<AccessTokenClaims>): void {
+    if (this.#capacity === 0) return;
+    // Oldest first out: a token seen once long ago is the least likely to come back.
+    if (this.#claims.size >= this.#capacity) {
+      const oldest = this.#claims.keys().next().value;
+      if (oldest !== undefined) this.#claims.delete(oldest);
+    }
+    this.#claims.set(token, claims);
+  }
+
+  delete(token: string): void {
+    this.#claims.delete(token);
+  }
+
+  clear(): void {
+    this.#claims.clear();
+  }
+}
+
+/**
  * The credential we issue: short-lived JWT access tokens and rotating opaque refresh tokens whose
  * reuse revokes the whole session.
  */
@@ -66,10 +107,12 @@ export class TokenService {
   readonly #options: Required<Omit<TokenServiceOptions, 'store'>> & { store: Store };
   #ring: KeyRing;
   #lastReload = 0;
+  readonly #verified: VerifiedTokens;
 
   private constructor(options: TokenServiceOptions, ring: KeyRing) {
-    this.#options = { reuseGraceSeconds: 10, now: Date.now, ...options };
+    this.#options = { reuseGraceSeconds: 10, verifiedTokenCacheSize: 10_000, now: Date.now, ...options };
     this.#ring = ring;
+    this.#verified = new VerifiedTokens(this.#options.verifiedTokenCacheSize);
   }
 
   static async open(options: TokenServiceOptions): Promise<TokenService> {
@@ -156,6 +199,23 @@ export class TokenService {
     return claims;
   }
 
+  /**
+   * {@link verify}, and the token's user read in the same statement as the liveness check: what
+   * an authenticated route usually needs next. `user` is undefined when the session is live but
+   * the account is gone.
+   */
+  async verifyWithUser(accessToken: string): Promise<{ claims: AccessTokenClaims; user: User | undefined }> {
+    const claims = await this.#verifySignature(accessToken);
+    const db = this.#options.store.db;
+    const now = this.#options.now();
+    const user = await findUserOfLiveSession(db, claims.sid, claims.sub, now);
+    if (user) return { claims, user };
+    if (!(await isSessionActive(db, claims.sid, now))) {
+      throw new AccessTokenError('SESSION_REVOKED', 'This session was ended (logout or token reuse); log in again.');
+    }
+    return { claims, user: undefined };
+  }
+
   /** Ends a session (logout): its refresh tokens and, on this server, its access tokens stop working. */
   async revoke(sessionId: string): Promise<void> {
     await revokeFamily(this.#options.store.db, sessionId, 'logout', this.#options.now());
@@ -167,26 +227,40 @@ export class TokenService {
       now,
       publishForSeconds: this.#options.accessTokenTtlSeconds + 300,
     });
-    this.#ring = await loadKeyRing(this.#options.store, now);
+    this.#setRing(await loadKeyRing(this.#options.store, now));
     return result;
   }
 
   async #verifySignature(token: string): Promise<AccessTokenClaims> {
     const options = { issuer: this.#options.issuer, audiences: this.#options.audiences, now: this.#options.now() };
+    const known = this.#verified.get(token);
+    if (known) {
+      if (known.exp > Math.floor(options.now / 1000)) return { ...known };
+      this.#verified.delete(token);
+    }
+    let claims: AccessTokenClaims;
     try {
-      return await verifyAccessToken(this.#ring, token, options);
+      claims = verifyAccessToken(this.#ring, token, options);
     } catch (err) {
       // Another instance may have rotated keys since we loaded them: re-read once in a while.
-      const unknownKid = err instanceof AccessTokenError && err.cause instanceof joseErrors.JWKSNoMatchingKey;
+      const unknownKid = err instanceof AccessTokenError && err.refusal === 'ERR_JWKS_NO_MATCHING_KEY';
       if (!unknownKid || options.now - this.#lastReload < KEY_RELOAD_SPACING_MS) throw err;
       this.#lastReload = options.now;
-      this.#ring = await loadKeyRing(this.#options.store, options.now);
-      return verifyAccessToken(this.#ring, token, options);
+      this.#setRing(await loadKeyRing(this.#options.store, options.now));
+      claims = verifyAccessToken(this.#ring, token, options);
     }
+    this.#verified.set(token, Object.freeze({ ...claims }));
+    return claims;
+  }
+
+  /** A new ring may have dropped a key: what it verified is forgotten with it. */
+  #setRing(ring: KeyRing): void {
+    this.#ring = ring;
+    this.#verified.clear();
   }
 
   async #tokensFor(session: Session, openid: string, refreshToken: string, now: number): Promise<IssuedTokens> {
-    const accessToken = await signAccessToken(this.#ring, {
+    const accessToken = signAccessToken(this.#ring, {
       userId: session.userId,
       appid: session.appid,
       sessionId: session.familyId,

@@ -17,7 +17,7 @@ export async function meRoutes(app: FastifyInstance, ctx: ServerContext): Promis
   app.get(
     '/v1/me',
     {
-      preHandler: requireUser(ctx),
+      preHandler: requireUser(ctx, { loadUser: true }),
       schema: {
         tags: ['me'],
         summary: 'The logged-in user, with the phone number (to its owner only)',

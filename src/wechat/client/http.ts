@@ -1,4 +1,4 @@
-import { Agent, fetch as undiciFetch } from 'undici';
+import { Agent, request } from 'undici';
 
 /** What the client passes to fetch. The global `fetch` and undici's both accept it. */
 export interface FetchInit {
@@ -26,8 +26,10 @@ export interface PooledFetch {
 }
 
 /**
- * undici fetch over one Agent: connections to api.weixin.qq.com stay open between calls (keep-alive),
- * which saves a TCP and TLS handshake on every login.
+ * undici's `request` over one Agent, shaped as the fetch the transport expects: connections to
+ * api.weixin.qq.com stay open between calls (keep-alive), which saves a TCP and TLS handshake on
+ * every login, and no WHATWG Request/Response/stream objects are built (fetch cost a fifth of a
+ * login's CPU). The transport always reads the body, which returns the connection to the pool.
  */
 export function createPooledFetch(options: { connectTimeoutMs: number; keepAliveTimeoutMs: number }): PooledFetch {
   const agent = new Agent({
@@ -35,7 +37,16 @@ export function createPooledFetch(options: { connectTimeoutMs: number; keepAlive
     keepAliveTimeout: options.keepAliveTimeoutMs,
   });
   return {
-    fetch: (url, init) => undiciFetch(url, { ...init, dispatcher: agent }),
+    fetch: async (url, init) => {
+      const response = await request(url, {
+        method: init.method,
+        headers: init.headers,
+        body: init.body,
+        signal: init.signal,
+        dispatcher: agent,
+      });
+      return { status: response.statusCode, text: () => response.body.text() };
+    },
     close: () => agent.close(),
   };
 }
