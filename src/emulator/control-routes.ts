@@ -90,6 +90,17 @@ export async function controlRoutes(app: FastifyInstance, options: { control: Em
     const b = body(request);
     return control.getPhoneNumber(str(b.appid), str(b.user), b);
   });
+  app.post('/getRealtimePhoneNumber', phone('getRealtimePhoneNumber'), async (request) => {
+    const b = body(request);
+    return control.getRealtimePhoneNumber(str(b.appid), str(b.user), b);
+  });
+  // What the phone buttons cost each app (both kinds are billed), and its quota left.
+  app.get<{ Params: { appid: string } }>('/phone-usage/:appid', async (request) =>
+    control.phoneUsage(request.params.appid),
+  );
+  app.put<{ Params: { appid: string } }>('/phone-usage/:appid', async (request) =>
+    control.setPhoneQuota(request.params.appid, body(request).remaining as number),
+  );
 
   app.get('/faults', async () => control.faults());
   app.post('/faults', async (request, reply) => reply.code(201).send(control.addFault(body(request))));

@@ -6,6 +6,7 @@ import { type Account, type AppRecord, EmulatorControlError } from './directory.
 import type { ActiveFault, FaultRule } from './faults.ts';
 import { newLoginCode, newPhoneCode } from './ids.ts';
 import type { EmulatorAppConfig } from './options.ts';
+import type { PhoneUsage, PhoneVerification } from './phone/billing.ts';
 import {
   clientUserInfo,
   phonePayload,
@@ -22,6 +23,8 @@ import { type AppView, appView, type CallsView, type UserView, userView } from '
 /** A `wx.*` failure, exactly as the mini program's `fail` callback receives it. */
 export interface WxFail {
   errMsg: string;
+  /** On newer base libraries: e.g. 1400001, the app's phone quota is spent. */
+  errno?: number;
 }
 
 export interface LoginResult {
@@ -40,7 +43,7 @@ export interface UserInfoResult {
 }
 
 export interface PhoneNumberResult {
-  errMsg: 'getPhoneNumber:ok';
+  errMsg: 'getPhoneNumber:ok' | 'getRealtimePhoneNumber:ok';
   /** For getuserphonenumber: 5 minutes, once, this app and user only. */
   code: string;
   /** The legacy form, present while the user has a live session_key. */
@@ -207,17 +210,49 @@ export class EmulatorControl {
     };
   }
 
-  /** The getPhoneNumber button: a phone code, and the legacy encryptedData while a session_key lives. */
+  /**
+   * The getPhoneNumber button (quick verification): a phone code, and the legacy encryptedData
+   * while a session_key lives. With the app's quota spent, errno 1400001 before the user is asked;
+   * an allowed tap is billed (phoneUsage).
+   */
   getPhoneNumber(appid: string, user: string, options: { deny?: boolean } = {}): PhoneNumberResult | WxFail {
-    if (optionalBoolean(options.deny, 'deny', false)) {
-      this.#visit(appid, user);
-      return { errMsg: 'getPhoneNumber:fail user deny' };
-    }
+    return this.#phoneButton('quick', appid, user, options);
+  }
+
+  /** The getRealtimePhoneNumber button (real-time verification): a phone code only; billed apart. */
+  getRealtimePhoneNumber(appid: string, user: string, options: { deny?: boolean } = {}): PhoneNumberResult | WxFail {
+    return this.#phoneButton('realtime', appid, user, options);
+  }
+
+  /** What each phone button has cost the app so far, and what is left of its quota. */
+  phoneUsage(appid: string): PhoneUsage {
+    return { ...this.#state.phoneBilling.usage(appid) };
+  }
+
+  /** Sets what is left of the app's phone quota (0: the next tap answers errno 1400001). */
+  setPhoneQuota(appid: string, remaining: number): PhoneUsage {
+    if (!Number.isInteger(remaining) || remaining < 0) bad('remaining must be a whole number ≥ 0');
+    return this.#state.phoneBilling.setRemaining(appid, remaining);
+  }
+
+  #phoneButton(
+    kind: PhoneVerification,
+    appid: string,
+    user: string,
+    options: { deny?: boolean },
+  ): PhoneNumberResult | WxFail {
+    const api = kind === 'quick' ? 'getPhoneNumber' : 'getRealtimePhoneNumber';
+    const deny = optionalBoolean(options.deny, 'deny', false);
     const state = this.#state;
     const { account } = this.#visit(appid, user);
+    // The quota is checked at the tap, before the user sees anything.
+    if (!state.phoneBilling.hasQuota(appid)) return { errMsg: `${api}:fail no quota`, errno: 1400001 };
+    if (deny) return { errMsg: `${api}:fail user deny` };
+    state.phoneBilling.charge(appid, kind);
     const code = newPhoneCode();
     state.phoneCodes.issue(code, { appid: account.appid, user: account.user }, state.now());
     const sessionKey = currentSessionKey(account, state.now());
+    if (kind === 'realtime') return { errMsg: 'getRealtimePhoneNumber:ok', code };
     if (sessionKey === undefined) return { errMsg: 'getPhoneNumber:ok', code };
     const { timestamp } = this.#watermark(appid);
     // The old phone page shows this watermark as {appid, timestamp}.

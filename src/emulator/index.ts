@@ -22,6 +22,7 @@ export {
   type EmulatorOptions,
   type SessionKeyRotation,
 } from './options.ts';
+export { PHONE_TRIAL_QUOTA, type PhoneUsage, type PhoneVerification } from './phone/billing.ts';
 export { ANONYMOUS_NICKNAME, GRAY_AVATAR, type UserInfo } from './phone/open-data.ts';
 export type { Lang } from './phone/profiles.ts';
 export { type RunningEmulator, startEmulator } from './start.ts';

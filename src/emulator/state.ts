@@ -7,6 +7,7 @@ import { WxError } from './errcodes.ts';
 import { Faults } from './faults.ts';
 import { Derivation } from './ids.ts';
 import type { ResolvedOptions } from './options.ts';
+import { PhoneBilling } from './phone/billing.ts';
 import { Quotas } from './quotas.ts';
 import { TokenBook } from './tokens.ts';
 
@@ -28,6 +29,7 @@ export class EmulatorState {
   readonly phoneCodes = new CodeBook<CodeOwner>();
   readonly tokens = new TokenBook();
   readonly quotas = new Quotas();
+  readonly phoneBilling = new PhoneBilling();
   readonly faults: Faults;
   readonly calls = new CallLog();
   /** Last effective stable_token force_refresh per app (30 s spacing). */
@@ -63,6 +65,7 @@ export class EmulatorState {
     this.phoneCodes.clear();
     this.tokens.clear();
     this.quotas.clear();
+    this.phoneBilling.clear();
     this.lastForcedRefresh.clear();
     this.contentRules = this.options.contentRules;
   }

@@ -11,6 +11,7 @@ export interface Metrics {
   avatarUploads: Counter<'type'>;
   contentChecks: Counter<'result'>;
   phoneBindings: Counter<'source'>;
+  phoneVerifications: Counter<'verification'>;
   /** Operations served from this process because Redis was away (see RELIABILITY.md). */
   cacheFallbacks: Counter<'use'>;
   /** Connection-level failures of a dependency that no request was waiting for. */
@@ -81,6 +82,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       name: 'weapp_auth_phone_bindings_total',
       help: 'Phone numbers stored, by source: code (getuserphonenumber), legacy (decrypted), login',
       labelNames: ['source'],
+      registers: [registry],
+    }),
+    phoneVerifications: new Counter({
+      name: 'weapp_auth_phone_verifications_total',
+      help: 'Phone numbers stored, by the button that produced them (billed apart by WeChat): quick (getPhoneNumber), realtime (getRealtimePhoneNumber)',
+      labelNames: ['verification'],
       registers: [registry],
     }),
   };

@@ -1,19 +1,31 @@
+import { WxFail } from './convention.ts';
 import type { EmulatorPhone } from './emulator-phone.ts';
+import type { PrivacyModel } from './privacy.ts';
 import type { SimulatedUser } from './simulated-user.ts';
 import type { LocalFiles } from './upload.ts';
 
 /** `e.detail` of `<button open-type="chooseAvatar" bindchooseavatar>`. */
 export interface ChooseAvatarDetail {
-  /** A temporary file on the phone, for wx.uploadFile: "wxfile://tmp_….png". */
+  /** A temporary file on the phone, for wx.uploadFile: "wxfile://tmp_….png". Empty when refused. */
   avatarUrl: string;
+  /** Only when the privacy guide stood in the way (the stand-in's choice: WeChat's docs are silent). */
+  errMsg?: string;
+  errno?: number;
 }
 
-/** `e.detail` of `<button open-type="getPhoneNumber" bindgetphonenumber>`. */
+/** `e.detail` of `<button open-type="getPhoneNumber" bindgetphonenumber>` and of getRealtimePhoneNumber. */
 export interface GetPhoneNumberDetail {
   errMsg: string;
   code?: string;
   encryptedData?: string;
   iv?: string;
+  /** 1400001 the app's quota is spent, 104/103 no privacy consent, 112 not in the privacy guide. */
+  errno?: number;
+}
+
+/** `e.detail` of `<button open-type="agreePrivacyAuthorization" bindagreeprivacyauthorization>`. */
+export interface AgreePrivacyDetail {
+  errMsg: string;
 }
 
 export interface PhoneButtonOptions {
@@ -30,8 +42,16 @@ export interface PhoneButtonOptions {
 export interface StandInButtons {
   /** The user picks `bytes` in the chooseAvatar sheet: they become a temporary file on the phone. */
   chooseAvatar(bytes: Uint8Array, extension?: string): WechatMiniprogram.CustomEvent<ChooseAvatarDetail>;
-  /** The user taps getPhoneNumber; the sheet asks them (a ScriptedUser's `deniesDialogs` refuses). */
+  /**
+   * The user taps getPhoneNumber (quick verification): privacy consent first (the app's popup or
+   * WeChat's), then the app's quota (errno 1400001 when spent), then the sheet asks the user (a
+   * ScriptedUser's `deniesDialogs` refuses).
+   */
   getPhoneNumber(options?: PhoneButtonOptions): Promise<WechatMiniprogram.CustomEvent<GetPhoneNumberDetail>>;
+  /** The same with getRealtimePhoneNumber (real-time verification): a code only, billed apart. */
+  getRealtimePhoneNumber(options?: PhoneButtonOptions): Promise<WechatMiniprogram.CustomEvent<GetPhoneNumberDetail>>;
+  /** The user taps the privacy popup's agree button with this `id`: consent to every declared type. */
+  agreePrivacyAuthorization(buttonId: string): WechatMiniprogram.CustomEvent<AgreePrivacyDetail>;
 }
 
 /** The image type by its first bytes, for a realistic temporary file name. */
@@ -50,29 +70,71 @@ function tempName(): string {
   return `tmp_${Array.from(random, (b) => b.toString(16).padStart(2, '0')).join('')}`;
 }
 
-export function createButtons(files: LocalFiles, user: SimulatedUser, phone: EmulatorPhone): StandInButtons {
+export function createButtons(
+  files: LocalFiles,
+  user: SimulatedUser,
+  phone: EmulatorPhone,
+  privacy: PrivacyModel,
+): StandInButtons {
   const openedAt = Date.now();
-  const event = <D extends WechatMiniprogram.IAnyObject>(type: string, detail: D): WechatMiniprogram.CustomEvent<D> => {
-    const target = { id: '', dataset: {}, offsetLeft: 0, offsetTop: 0 };
+  const event = <D extends WechatMiniprogram.IAnyObject>(
+    type: string,
+    detail: D,
+    id = '',
+  ): WechatMiniprogram.CustomEvent<D> => {
+    const target = { id, dataset: {}, offsetLeft: 0, offsetTop: 0 };
     return { type, timeStamp: Date.now() - openedAt, target, currentTarget: target, mark: {}, detail };
   };
 
+  /** The phone buttons: privacy, then quota, then the user, then the emulator's code. */
+  async function phoneButton(api: 'getPhoneNumber' | 'getRealtimePhoneNumber', options: PhoneButtonOptions) {
+    const type = api.toLowerCase();
+    const failed = (errMsg: string, errno?: number) =>
+      event(type, {
+        errMsg: options.platform === 'android' ? errMsg.replace(':fail ', ':fail:') : errMsg,
+        ...(errno !== undefined && { errno }),
+      } as GetPhoneNumberDetail);
+    try {
+      await privacy.check(api, `button.${api}`);
+    } catch (err) {
+      if (err instanceof WxFail) return failed(err.errMsg, err.errno);
+      throw err;
+    }
+    // The quota is looked at when the button is tapped, before the user is asked (§21).
+    if ((await phone.phoneUsage()).remaining <= 0) return failed(`${api}:fail no quota`, 1400001);
+    const allowed = await user.authorize({ scope: 'phoneNumber', api });
+    const answer = await phone.answer(api, { deny: !allowed });
+    const { errMsg } = answer;
+    if (!errMsg.endsWith(':ok')) return failed(errMsg, typeof answer.errno === 'number' ? answer.errno : undefined);
+    return { answer, errMsg };
+  }
+
   return {
     chooseAvatar(bytes, extension = extensionOf(bytes)) {
+      const refused = privacy.refusesAtOnce('chooseAvatar');
+      if (refused) return event('chooseavatar', { avatarUrl: '', errMsg: refused.errMsg, errno: refused.errno });
       const avatarUrl = `wxfile://${tempName()}.${extension}`;
       files.set(avatarUrl, new Uint8Array(bytes));
       return event('chooseavatar', { avatarUrl });
     },
 
+    agreePrivacyAuthorization(buttonId) {
+      privacy.tapAgree(buttonId);
+      return event('agreeprivacyauthorization', { errMsg: 'agreePrivacyAuthorization:ok' }, buttonId);
+    },
+
+    async getRealtimePhoneNumber(options = {}) {
+      const outcome = await phoneButton('getRealtimePhoneNumber', options);
+      if (!('answer' in outcome)) return outcome;
+      const detail: GetPhoneNumberDetail = { errMsg: outcome.errMsg };
+      if (options.code !== false && typeof outcome.answer.code === 'string') detail.code = outcome.answer.code;
+      return event('getrealtimephonenumber', detail);
+    },
+
     async getPhoneNumber(options = {}) {
-      const allowed = await user.authorize({ scope: 'phoneNumber', api: 'getPhoneNumber' });
-      const answer = await phone.answer('getPhoneNumber', { deny: !allowed });
-      const { errMsg } = answer;
-      if (!errMsg.endsWith(':ok')) {
-        return event('getphonenumber', {
-          errMsg: options.platform === 'android' ? errMsg.replace(':fail ', ':fail:') : errMsg,
-        });
-      }
+      const outcome = await phoneButton('getPhoneNumber', options);
+      if (!('answer' in outcome)) return outcome;
+      const { answer, errMsg } = outcome;
       const detail: GetPhoneNumberDetail = { errMsg };
       if (options.code !== false && typeof answer.code === 'string') detail.code = answer.code;
       if (typeof answer.encryptedData === 'string' && typeof answer.iv === 'string') {

@@ -1,14 +1,22 @@
 /** What a wx API's `fail` callback receives. */
 export interface WxFailResult {
   errMsg: string;
+  /** Where WeChat gives one: 104/112 privacy consent, 1400001 phone quota, 600001 request. */
+  errno?: number;
 }
 
 /** Thrown inside the stand-in to answer a wx call with `fail`. */
 export class WxFail extends Error {
   readonly errMsg: string;
-  constructor(errMsg: string) {
+  readonly errno: number | undefined;
+  constructor(errMsg: string, errno?: number) {
     super(errMsg);
     this.errMsg = errMsg;
+    this.errno = errno;
+  }
+
+  get result(): WxFailResult {
+    return this.errno === undefined ? { errMsg: this.errMsg } : { errMsg: this.errMsg, errno: this.errno };
   }
 }
 
@@ -68,11 +76,11 @@ export function answer<R>(
   deliver: Deliver = (callback) => callback(),
 ): Promise<R> | undefined {
   const outcome = run().catch((err: unknown) => {
-    throw new WxFail(err instanceof WxFail ? err.errMsg : `${api}:fail ${(err as Error)?.message ?? String(err)}`);
+    throw err instanceof WxFail ? err : new WxFail(`${api}:fail ${(err as Error)?.message ?? String(err)}`);
   });
   const { success, fail, complete } = options ?? {};
   if (!success && !fail && !complete) {
-    return outcome.catch((err: WxFail) => Promise.reject({ errMsg: err.errMsg }));
+    return outcome.catch((err: WxFail) => Promise.reject(err.result));
   }
   outcome.then(
     (result) =>
@@ -82,7 +90,7 @@ export function answer<R>(
       }),
     (err: WxFail) =>
       deliver(() => {
-        const result = { errMsg: err.errMsg };
+        const result = err.result;
         fail?.(result);
         complete?.(result);
       }),

@@ -8,6 +8,8 @@ export interface EmulatorPhone {
   call<R>(name: string, body: Json): Promise<R>;
   /** The answer whatever its errMsg: buttons hand failures to the page in `e.detail`, not in `fail`. */
   answer(name: string, body: Json): Promise<Json & { errMsg: string }>;
+  /** The app's phone-number billing: successful callbacks by button, and the quota left. */
+  phoneUsage(): Promise<{ quick: number; realtime: number; remaining: number }>;
 }
 
 export function emulatorPhone(emulatorUrl: string, appid: string, user: string, fetcher: typeof fetch): EmulatorPhone {
@@ -39,6 +41,16 @@ export function emulatorPhone(emulatorUrl: string, appid: string, user: string, 
       const { res, body } = await exchange(name, request);
       if (res.ok && typeof body.errMsg === 'string' && body.errMsg.endsWith(':ok')) return body as R;
       throw failure(name, res, body);
+    },
+    async phoneUsage() {
+      let res: Response;
+      try {
+        res = await fetcher(`${emulator}/__emulator/phone-usage/${encodeURIComponent(appid)}`);
+      } catch (err) {
+        throw new WxFail(`getPhoneNumber:fail the emulator at ${emulator} did not answer (${(err as Error).message})`);
+      }
+      if (!res.ok) throw new WxFail(`getPhoneNumber:fail emulator answered HTTP ${res.status}`);
+      return (await res.json()) as { quick: number; realtime: number; remaining: number };
     },
     async answer(name: string, request: Json) {
       const { res, body } = await exchange(name, request);

@@ -3,12 +3,14 @@
  * any mini program code) runs for real in tests and in the playground. Not shipped to mini programs.
  */
 export type {
+  AgreePrivacyDetail,
   ChooseAvatarDetail,
   GetPhoneNumberDetail,
   PhoneButtonOptions,
   StandInButtons,
 } from './buttons.ts';
 export type { WxCallEvent, WxFailResult } from './convention.ts';
+export type { PrivacyEvent, PrivacyOptions, PrivacyType } from './privacy.ts';
 export {
   type AuthorizationRequest,
   type ModalRequest,

@@ -83,9 +83,20 @@ export class PhoneStorage {
     this.#area.setItem(`${this.#prefix}authSetting`, JSON.stringify(setting));
   }
 
-  /** Deleting the mini program from the phone: its storage and its authorizations. */
+  /** The privacy-guide data types the user agreed to (wx.requirePrivacyAuthorize, the agree button). */
+  privacyAgreed(): string[] {
+    const raw = this.#area.getItem(`${this.#prefix}privacy`);
+    return raw === null ? [] : (JSON.parse(raw) as string[]);
+  }
+
+  savePrivacyAgreed(types: string[]): void {
+    this.#area.setItem(`${this.#prefix}privacy`, JSON.stringify(types));
+  }
+
+  /** Deleting the mini program from the phone: its storage, authorizations and privacy consent. */
   clearAll(): void {
     for (const key of this.keys()) this.remove(key);
     this.#area.removeItem(`${this.#prefix}authSetting`);
+    this.#area.removeItem(`${this.#prefix}privacy`);
   }
 }

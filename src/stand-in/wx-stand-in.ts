@@ -10,6 +10,7 @@ import {
   withoutCallbacks,
 } from './convention.ts';
 import { emulatorPhone } from './emulator-phone.ts';
+import { type PrivacyEvent, PrivacyModel, type PrivacyOptions } from './privacy.ts';
 import { type RequestContext, wxRequest } from './request.ts';
 import { type SimulatedUser, scriptedUser } from './simulated-user.ts';
 import { MemoryStorage, PhoneStorage, type StorageArea } from './storage.ts';
@@ -41,6 +42,11 @@ export interface WxStandInOptions {
   /** The phone's local files (temporary path → bytes) that wx.uploadFile reads; default a new Map. */
   files?: LocalFiles;
   fetch?: typeof fetch;
+  /**
+   * The app's privacy guide (wechat-api.md §20): the data types it declares. Absent, nothing is
+   * declared and no API asks for consent (as for an app before the 2023 rules).
+   */
+  privacy?: PrivacyOptions;
 }
 
 /** The wx APIs the stand-in implements, typed as miniprogram-api-typings types WeChat's own `wx`. */
@@ -60,6 +66,10 @@ export type StandInApis = Pick<
   | 'getUserInfo'
   | 'getUserProfile'
   | 'getAccountInfoSync'
+  | 'getPrivacySetting'
+  | 'requirePrivacyAuthorize'
+  | 'onNeedPrivacyAuthorization'
+  | 'openPrivacyContract'
 >;
 
 /** A faithful `wx` for Node and the browser, backed by the emulator; see docs/miniprogram.md. */
@@ -67,8 +77,10 @@ export interface WxStandIn extends StandInApis {
   readonly user: SimulatedUser;
   /** The phone's local files: what chooseAvatar made, or paths a test registers. */
   readonly files: LocalFiles;
-  /** The page's open-type buttons (chooseAvatar, getPhoneNumber), pressed by the user. */
+  /** The page's open-type buttons (chooseAvatar, the phone buttons, agreePrivacyAuthorization), pressed by the user. */
   readonly buttons: StandInButtons;
+  /** Every step of the privacy-consent flow so far, oldest first. */
+  readonly privacyLog: readonly PrivacyEvent[];
   /** Every call and outcome so far, oldest first. */
   readonly log: readonly WxCallEvent[];
   /** Sees each call and outcome as it happens; returns the unsubscribe function. */
@@ -100,6 +112,8 @@ export function createWxStandIn(options: WxStandInOptions): WxStandIn {
   const log: WxCallEvent[] = [];
   const listeners = new Set<(event: WxCallEvent) => void>();
   let nextId = 1;
+  const privacyLog: PrivacyEvent[] = [];
+  const privacy = new PrivacyModel(options.privacy, phone, user, (event) => privacyLog.push(event));
 
   const emit = (event: WxCallEvent) => {
     log.push(event);
@@ -121,9 +135,9 @@ export function createWxStandIn(options: WxStandInOptions): WxStandIn {
         emit({ id, api: name, phase: 'ok', detail: { ...result } as Json });
         return result;
       } catch (err) {
-        const errMsg = err instanceof WxFail ? err.errMsg : `${name}:fail ${(err as Error)?.message ?? String(err)}`;
-        emit({ id, api: name, phase: 'fail', detail: { errMsg } });
-        throw new WxFail(errMsg);
+        const fail = err instanceof WxFail ? err : new WxFail(`${name}:fail ${(err as Error)?.message ?? String(err)}`);
+        emit({ id, api: name, phase: 'fail', detail: { ...fail.result } });
+        throw fail;
       }
     };
     // The typings' fail results carry fields (errno) the stand-in does not invent.
@@ -172,8 +186,9 @@ export function createWxStandIn(options: WxStandInOptions): WxStandIn {
   const standIn = {
     user,
     files,
-    buttons: createButtons(files, user, phoneApi),
+    buttons: createButtons(files, user, phoneApi, privacy),
     log,
+    privacyLog,
     onCall(listener: (event: WxCallEvent) => void) {
       listeners.add(listener);
       return () => listeners.delete(listener);
@@ -189,6 +204,7 @@ export function createWxStandIn(options: WxStandInOptions): WxStandIn {
 
     getUserInfo: (opts?: WechatMiniprogram.GetUserInfoOption) =>
       api<WechatMiniprogram.GetUserInfoSuccessCallbackResult>('getUserInfo', opts, async () => {
+        await privacy.check('getUserInfo', 'getUserInfo');
         if (mode === 'legacy') await authorize('scope.userInfo', 'getUserInfo');
         else phone.saveAuthSetting({ ...phone.authSetting(), 'scope.userInfo': true });
         return phoneCall('getUserInfo', {
@@ -203,6 +219,7 @@ export function createWxStandIn(options: WxStandInOptions): WxStandIn {
       const tapped = tap.active;
       return api<WechatMiniprogram.GetUserProfileSuccessCallbackResult>('getUserProfile', opts, async () => {
         if (!tapped) needsTap('getUserProfile');
+        await privacy.check('getUserProfile', 'getUserProfile');
         const desc = opts?.desc;
         if (typeof desc !== 'string' || desc.length === 0 || [...desc].length > 30) {
           throw new WxFail('getUserProfile:fail desc length does not meet the requirements');
@@ -280,6 +297,23 @@ export function createWxStandIn(options: WxStandInOptions): WxStandIn {
     clearStorageSync: () => {
       for (const key of phone.keys()) phone.remove(key);
     },
+
+    // The privacy APIs (base library 2.32.3): getPrivacySetting has no promise style.
+    getPrivacySetting: (opts: WechatMiniprogram.GetPrivacySettingOption) =>
+      api<WechatMiniprogram.GetPrivacySettingSuccessCallbackResult>(
+        'getPrivacySetting',
+        opts ?? { success: () => undefined },
+        async () => ({ ...privacy.setting(), errMsg: 'getPrivacySetting:ok' }),
+      ),
+    requirePrivacyAuthorize: (opts?: WechatMiniprogram.RequirePrivacyAuthorizeOption) =>
+      api<WxFailResult>('requirePrivacyAuthorize', opts, async () => {
+        await privacy.check(undefined, 'requirePrivacyAuthorize');
+        return { errMsg: 'requirePrivacyAuthorize:ok' };
+      }),
+    onNeedPrivacyAuthorization: (listener: Parameters<PrivacyModel['listen']>[0]) =>
+      syncCall('onNeedPrivacyAuthorization', {}, () => privacy.listen(listener)),
+    openPrivacyContract: (opts?: WechatMiniprogram.OpenPrivacyContractOption) =>
+      api<WxFailResult>('openPrivacyContract', opts, async () => ({ errMsg: 'openPrivacyContract:ok' })),
 
     getAccountInfoSync: (): WechatMiniprogram.AccountInfo => ({
       miniProgram: { appId: appid, envVersion: 'develop', version: '' },

@@ -161,7 +161,7 @@ forEachDialect('mini program SDK: profile and phone number', (h) => {
       assert.equal(user.phoneNumber, purePhoneNumber);
       assert.equal(user.phoneCountryCode, countryCode);
       assert.equal(p.auth.user?.phoneNumber, purePhoneNumber);
-      assert.deepEqual(posted(p, '/v1/me/phone'), [{ code: e.detail.code }]);
+      assert.deepEqual(posted(p, '/v1/me/phone'), [{ code: e.detail.code, verification: 'quick' }]);
     });
 
     it('stores the number from the legacy encryptedData and iv, with no wx.login in between', async () => {
@@ -181,7 +181,7 @@ forEachDialect('mini program SDK: profile and phone number', (h) => {
       assert.equal(s.upstreamCalls('getuserphonenumber') - before, 0);
     });
 
-    it('a refused button rejects here without a request: PHONE_DENIED in both spellings, else WX_API_FAILED', async () => {
+    it('a refused button rejects here without a request: PHONE_DENIED in both spellings, PHONE_QUOTA_EXHAUSTED, else WX_API_FAILED', async () => {
       const p = phone(s, 'tel-cid', { behaviour: { deniesDialogs: true } });
       await p.auth.login();
       const requests = p.calls('request');
@@ -201,14 +201,15 @@ forEachDialect('mini program SDK: profile and phone number', (h) => {
         p.user.prompts.map((x) => x.kind === 'authorize' && x.request.api),
         ['getPhoneNumber', 'getPhoneNumber'],
       );
-      // What an app of an individual, or one whose quota is spent, gets from the button.
+      // What an app of an individual gets from the button; then one whose quota is spent.
       await assert.rejects(p.auth.bindPhone({ detail: { errMsg: 'getPhoneNumber:fail no permission' } }), {
         code: 'WX_API_FAILED',
         errMsg: 'getPhoneNumber:fail no permission',
       });
       await assert.rejects(p.auth.bindPhone({ errMsg: 'getPhoneNumber:fail quota', errno: 1400001 }), (err) => {
         assert.ok(err instanceof AuthError);
-        assert.equal(err.code, 'WX_API_FAILED');
+        assert.equal(err.code, 'PHONE_QUOTA_EXHAUSTED');
+        assert.equal(err.errMsg, 'getPhoneNumber:fail quota');
         assert.deepEqual(err.details, { errno: 1400001 });
         return true;
       });

@@ -6,6 +6,7 @@ import { invoke } from './invoke.ts';
 import type { AuthOptions, LoginOptions, UserInfoOptions, UserProfileOptions } from './options.ts';
 import { askToOpenSettings, DEFAULT_USERINFO_PROMPT, type PromptWording, wasRefused } from './permission.ts';
 import { bindPhone, type PhoneNumberEvent } from './phone.ts';
+import { PrivacyConsent, type PrivacyConsentListener } from './privacy.ts';
 import { type ProfileUpdate, updateProfile } from './profile.ts';
 import { isRepeatable, isTransient, type RetryPolicy, retryDelay, retryPolicy } from './retry.ts';
 import type { Session } from './session.ts';
@@ -37,6 +38,7 @@ export class Auth {
   readonly #timeoutMs: number;
   readonly #avatarField: string;
   readonly #retry: RetryPolicy;
+  readonly #privacy: PrivacyConsent;
   #tokens: StoredTokens | undefined;
   #user: AuthUser | undefined;
   readonly #logins = new SingleFlight<LoginResult>();
@@ -61,6 +63,7 @@ export class Auth {
     this.#timeoutMs = options.timeoutMs ?? 15_000;
     this.#avatarField = options.avatarField ?? 'file';
     this.#retry = retryPolicy(options.retry);
+    this.#privacy = new PrivacyConsent(wx);
     // A restart picks the session up where it was: no wx.login until the server says otherwise.
     this.#tokens = this.#storage.readTokens();
     this.#user = this.#storage.readUser();
@@ -126,6 +129,29 @@ export class Auth {
     return bindPhone(this.#session, event);
   }
 
+  /**
+   * Resolves once the user has agreed to the app's privacy guide: at once when nothing needs
+   * agreeing (or on base libraries before 2.32.3), otherwise after the consent flow — the popup
+   * given to onPrivacyConsentNeeded, or WeChat's own. Call it before showing the avatar, nickname
+   * and phone components. Rejects PRIVACY_NOT_AUTHORIZED (refused) or PRIVACY_API_UNDECLARED.
+   */
+  ensurePrivacyConsent(): Promise<void> {
+    return this.#privacy.ensure();
+  }
+
+  /** Whether the user still has to agree to the privacy guide (wx.getPrivacySetting). */
+  privacyConsentNeeded(): Promise<boolean> {
+    return this.#privacy.needed();
+  }
+
+  /**
+   * Your privacy popup: called when a privacy API or component waits for consent
+   * (wx.onNeedPrivacyAuthorization; the newest listener gets it). Returns the unsubscribe function.
+   */
+  onPrivacyConsentNeeded(listener: PrivacyConsentListener): () => void {
+    return this.#privacy.listen(listener);
+  }
+
   /** GET /v1/me: the user as the server has it now; refreshes the cached profile. */
   async me(): Promise<AuthUser> {
     const { data } = await this.request<{ user: AuthUser }>({ url: '/v1/me' });
@@ -140,6 +166,7 @@ export class Auth {
    */
   async getUserInfo(options: UserInfoOptions = {}): Promise<AuthUser> {
     const wording = { ...this.#prompt, ...options.prompt };
+    await this.#privacy.ensure();
     let danced = false;
     if (await wasRefused(this.#wx, 'scope.userInfo')) {
       danced = true;

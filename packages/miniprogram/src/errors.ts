@@ -57,8 +57,34 @@ export type ServerErrorCode = (typeof SERVER_ERROR_CODES)[number];
  * - `AUTH_DENIED`: the user refused the authorization and did not turn it on in the settings.
  * - `PHONE_DENIED`: the user refused to share the phone number at the getPhoneNumber button.
  * - `HTTP_ERROR`: a non-2xx answer without our `{code, message}` body (another backend, a proxy).
+ * - `PRIVACY_NOT_AUTHORIZED`: the user has not agreed to the app's privacy guide, or refused it
+ *   (errno 104, also 103: "…:fail privacy permission is not authorized").
+ * - `PRIVACY_API_UNDECLARED`: the app's privacy guide does not declare what the API collects
+ *   (errno 112: "…:fail api scope is not declared in the privacy agreement"); fix it in the MP admin.
+ * - `PHONE_QUOTA_EXHAUSTED`: the app's paid phone-number quota is spent (errno 1400001).
  */
-export type ClientErrorCode = 'WX_API_FAILED' | 'NETWORK_ERROR' | 'AUTH_DENIED' | 'PHONE_DENIED' | 'HTTP_ERROR';
+export type ClientErrorCode =
+  | 'WX_API_FAILED'
+  | 'NETWORK_ERROR'
+  | 'AUTH_DENIED'
+  | 'PHONE_DENIED'
+  | 'HTTP_ERROR'
+  | 'PRIVACY_NOT_AUTHORIZED'
+  | 'PRIVACY_API_UNDECLARED'
+  | 'PHONE_QUOTA_EXHAUSTED';
+
+/**
+ * The code of a failed wx call or button, by `errno` when the base library gives one, else by the
+ * errMsg WeChat documents (older base libraries, and variants seen in the field).
+ */
+export function wxFailureCode(errMsg: string, errno: number | undefined): ClientErrorCode {
+  if (errno === 112 || /not declared in the privacy agreement/.test(errMsg)) return 'PRIVACY_API_UNDECLARED';
+  if (errno === 104 || errno === 103 || /privacy permission is not authorized/.test(errMsg)) {
+    return 'PRIVACY_NOT_AUTHORIZED';
+  }
+  if (errno === 1400001) return 'PHONE_QUOTA_EXHAUSTED';
+  return 'WX_API_FAILED';
+}
 
 /** A server code, a client code, or the code of another backend that answers `{code, message}`. */
 export type AuthErrorCode = ServerErrorCode | ClientErrorCode | (string & {});

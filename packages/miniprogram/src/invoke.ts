@@ -1,4 +1,4 @@
-import { AuthError } from './errors.ts';
+import { AuthError, wxFailureCode } from './errors.ts';
 
 export interface Settle<R> {
   success: (result: R) => void;
@@ -10,11 +10,19 @@ function errMsgOf(err: unknown): string | undefined {
   return undefined;
 }
 
-/** A wx failure (`{errMsg}`), a rejected promise or a thrown error, as an AuthError. */
+function errnoOf(err: unknown): number | undefined {
+  if (err && typeof err === 'object' && 'errno' in err && typeof err.errno === 'number') return err.errno;
+  return undefined;
+}
+
+/** A wx failure (`{errMsg, errno?}`), a rejected promise or a thrown error, as an AuthError. */
 export function wxFailure(api: string, err: unknown): AuthError {
   if (err instanceof AuthError) return err;
   const errMsg = errMsgOf(err) ?? `${api}:fail ${err instanceof Error ? err.message : String(err)}`;
-  return new AuthError(isNetworkFailure(api, errMsg) ? 'NETWORK_ERROR' : 'WX_API_FAILED', errMsg, { errMsg });
+  const errno = errnoOf(err);
+  const init = { errMsg, ...(errno !== undefined && { details: { errno } }) };
+  if (isNetworkFailure(api, errMsg)) return new AuthError('NETWORK_ERROR', errMsg, init);
+  return new AuthError(wxFailureCode(errMsg, errno), errMsg, init);
 }
 
 /**

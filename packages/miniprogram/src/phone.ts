@@ -1,10 +1,13 @@
-import { AuthError } from './errors.ts';
+import { AuthError, wxFailureCode } from './errors.ts';
 import { type Session, storeUser } from './session.ts';
 import type { AuthUser } from './types.ts';
 
-/** `e.detail` of `<button open-type="getPhoneNumber" bindgetphonenumber>`, on any base library. */
+/**
+ * `e.detail` of `<button open-type="getPhoneNumber" bindgetphonenumber>` (quick verification) or
+ * `<button open-type="getRealtimePhoneNumber" bindgetrealtimephonenumber>` (real-time), any base library.
+ */
 export interface PhoneNumberDetail {
-  /** "getPhoneNumber:ok", or why not: "getPhoneNumber:fail user deny", "…:fail no permission"… */
+  /** "getPhoneNumber:ok" / "getRealtimePhoneNumber:ok", or why not: "…:fail user deny", "…:fail no permission"… */
   errMsg: string;
   /** The phone code (base library 2.21.2+): 5 minutes, once. */
   code?: string | undefined;
@@ -12,9 +15,12 @@ export interface PhoneNumberDetail {
   encryptedData?: string | undefined;
   iv?: string | undefined;
   cloudID?: string | undefined;
-  /** On failures: e.g. 1400001, the app's quota is spent. */
+  /** On failures: 1400001 the app's quota is spent, 104/112 privacy consent. */
   errno?: number | undefined;
 }
+
+/** Which button produced the code: both are billed, at different prices (wechat-api.md §21). */
+export type PhoneVerification = 'quick' | 'realtime';
 
 /** The button's event, or its `detail`. */
 export type PhoneNumberEvent = { detail: PhoneNumberDetail } | PhoneNumberDetail;
@@ -31,10 +37,20 @@ function detailOf(event: PhoneNumberEvent): Partial<PhoneNumberDetail> {
 /** A button that did not give a number: refused here, with no request. */
 function refusal(detail: Partial<PhoneNumberDetail>): AuthError {
   const errMsg = typeof detail.errMsg === 'string' ? detail.errMsg : 'getPhoneNumber:fail no errMsg in the event';
-  const init = { errMsg, ...(typeof detail.errno === 'number' && { details: { errno: detail.errno } }) };
-  if (USER_DENY.test(errMsg))
+  const errno = typeof detail.errno === 'number' ? detail.errno : undefined;
+  const init = { errMsg, ...(errno !== undefined && { details: { errno } }) };
+  if (USER_DENY.test(errMsg) && errno !== 1400001) {
     return new AuthError('PHONE_DENIED', 'The user declined to share the phone number.', init);
-  return new AuthError('WX_API_FAILED', errMsg, init);
+  }
+  const code = wxFailureCode(errMsg, errno);
+  const message =
+    code === 'PHONE_QUOTA_EXHAUSTED' ? "The mini program's phone-number quota is spent (errno 1400001)." : errMsg;
+  return new AuthError(code, message, init);
+}
+
+/** The real-time button's events say so in their errMsg ("getRealtimePhoneNumber:ok"). */
+function verificationOf(detail: Partial<PhoneNumberDetail>): PhoneVerification {
+  return /^getRealtimePhoneNumber:/i.test(detail.errMsg ?? '') ? 'realtime' : 'quick';
 }
 
 /**
@@ -48,7 +64,8 @@ export async function bindPhone(session: Session, event: PhoneNumberEvent): Prom
   const detail = detailOf(event);
   if (typeof detail.errMsg !== 'string' || !detail.errMsg.endsWith(':ok')) throw refusal(detail);
   if (detail.code) {
-    const options = { url: '/v1/me/phone', method: 'POST', data: { code: detail.code } } as const;
+    const data = { code: detail.code, verification: verificationOf(detail) };
+    const options = { url: '/v1/me/phone', method: 'POST', data } as const;
     return storeUser(session, await session.authorized((token) => session.send(options, token)));
   }
   if (detail.encryptedData && detail.iv) {
@@ -57,7 +74,7 @@ export async function bindPhone(session: Session, event: PhoneNumberEvent): Prom
     const res = await session.authorized((token) => session.holdingSessionKey(() => session.send(options, token)));
     return storeUser(session, res);
   }
-  throw new AuthError('WX_API_FAILED', 'The getPhoneNumber event holds neither a code nor encryptedData and iv.', {
+  throw new AuthError('WX_API_FAILED', 'The phone button event holds neither a code nor encryptedData and iv.', {
     errMsg: detail.errMsg,
   });
 }

@@ -5,7 +5,7 @@ import type { ServerContext } from '../context.ts';
 import { currentIdentity } from '../current-user.ts';
 import { ApiError } from '../errors.ts';
 import type { OpenDataInput } from '../login/open-data.ts';
-import { bindPhone } from '../phone/bind-phone.ts';
+import { bindPhone, type PhoneVerification } from '../phone/bind-phone.ts';
 import { phoneByCode, phoneFromOpenData } from '../phone/phone-number.ts';
 import {
   errorResponses,
@@ -23,10 +23,22 @@ const PhoneBody = Type.Object({
   encryptedData: Type.Optional(OpenDataFields.encryptedData),
   iv: Type.Optional(OpenDataFields.iv),
   errMsg: Type.Optional(Type.String({ maxLength: 256 })),
+  verification: Type.Optional(
+    Type.Union([Type.Literal('quick'), Type.Literal('realtime')], {
+      description:
+        'The button behind the code: quick (getPhoneNumber, the default) or realtime (getRealtimePhoneNumber); billed apart',
+    }),
+  ),
 });
 type PhoneBody = Static<typeof PhoneBody>;
 
 type PhoneProof = { kind: 'code'; code: string } | { kind: 'legacy'; data: OpenDataInput };
+
+/** `verification`, else what the posted `e.detail` says ("getRealtimePhoneNumber:ok"). */
+function verificationOf(body: PhoneBody): PhoneVerification {
+  if (body.verification !== undefined) return body.verification;
+  return body.errMsg?.startsWith('getRealtimePhoneNumber:') ? 'realtime' : 'quick';
+}
 
 /** Flow 5: POST /v1/me/phone with what the getPhoneNumber button gave. */
 export async function phoneRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
@@ -36,7 +48,8 @@ export async function phoneRoutes(app: FastifyInstance, ctx: ServerContext): Pro
       preHandler: requireUser(ctx),
       schema: {
         tags: ['me'],
-        summary: 'Bind the phone number: {code} from the getPhoneNumber button, or the legacy {encryptedData, iv}',
+        summary:
+          'Bind the phone number: {code} from the getPhoneNumber or getRealtimePhoneNumber button, or the legacy {encryptedData, iv}',
         security: [{ bearer: [] }],
         body: PhoneBody,
         response: {
@@ -62,7 +75,8 @@ export async function phoneRoutes(app: FastifyInstance, ctx: ServerContext): Pro
               await currentIdentity(ctx, request),
               proof.data,
             );
-      const user = await bindPhone({ ...ctx, log: request.log }, claims.sub, phone, proof.kind);
+      const verification = verificationOf(request.body);
+      const user = await bindPhone({ ...ctx, log: request.log }, claims.sub, phone, proof.kind, verification);
       return { user: userView(user), next: nextSteps(user) };
     },
   );
