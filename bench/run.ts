@@ -1,185 +1,287 @@
 /**
- * `npm run bench`: throughput and latency of the hot paths, printed as a Markdown table to paste
- * into BENCHMARKS.md. Loopback only, bounded in count; nothing here is asserted.
- *   npm run bench                    SQLite
- *   BENCH_DATABASE_URL=postgres://… npm run bench   also PostgreSQL (in its own schema)
+ * `npm run bench`: what a deployment gets. The server runs as its own process (compiled, from
+ * dist/, logging at the default level), the WeChat emulator as another, and autocannon drives
+ * them from this one; the two references (Fastify's hello-world and a minimal login server, see
+ * bench/references/) run in the same run against the same emulator, so the ratios compare like
+ * with like. Then the in-process micro-benchmarks (crypto, signing). Loopback only; bounded by
+ * BENCH_DURATION (seconds per row, default 10) × rows × BENCH_ROUNDS (default 1). Nothing here
+ * is asserted.
+ *   npm run bench                                   SQLite
+ *   BENCH_DATABASE_URL=postgres://… npm run bench   also PostgreSQL (in a schema of its own, dropped after)
+ *   BENCH_ROUNDS=3                                  medians of 3 interleaved rounds
+ *   BENCH_ONLY=login,me                             rows whose name contains one of these
+ *   BENCH_ROOT=/path/to/other/checkout              measure another build (its dist/) with this harness
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { loadConfig } from '../src/config/config.ts';
-import { startEmulator } from '../src/emulator/start.ts';
-import { buildServer } from '../src/server/app.ts';
-import { createServerContext } from '../src/server/services.ts';
-import { signAccessToken, verifyAccessToken } from '../src/tokens/access-token.ts';
-import { generateSigningKey, KeyRing } from '../src/tokens/key-ring.ts';
-import { decryptOpenData, verifyRawDataSignature } from '../src/wechat/crypto/index.ts';
+import { type LoadResult, type LoadSpec, runLoad } from './load.ts';
+import { microBenches } from './micro.ts';
+import { type EmulatorProcess, type ServerProcess, startEmulatorProcess, startServer } from './processes.ts';
 
-const rows: string[] = [];
-const record = (what: string, n: number, ms: number, latencies?: number[]) => {
-  const sorted = latencies?.slice().sort((a, b) => a - b);
-  const pct = (p: number) =>
-    sorted ? `${sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]?.toFixed(1)} ms` : '—';
-  rows.push(`| ${what} | ${n} | ${Math.round((n / ms) * 1000).toLocaleString('en')} /s | ${pct(0.5)} | ${pct(0.99)} |`);
-  process.stderr.write(`${rows.at(-1)}\n`);
+const root = process.env.BENCH_ROOT ?? new URL('..', import.meta.url).pathname;
+const duration = Number(process.env.BENCH_DURATION ?? 10);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 1);
+const only = process.env.BENCH_ONLY?.split(',').filter(Boolean);
+const CONNECTIONS = 50;
+const USERS = 1000;
+const APPID = 'wx4f4bc4dec97d474b';
+const SECRET = randomBytes(16).toString('hex');
+
+interface Row {
+  name: string;
+  run(): Promise<LoadResult>;
+}
+
+const post = async (url: string, path: string, body: unknown) => {
+  const res = await fetch(`${url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const json = (await res.json()) as Record<string, string>;
+  if (res.status !== 200) throw new Error(`${path} answered ${res.status}: ${JSON.stringify(json)}`);
+  return json;
 };
 
-function timeSync(what: string, n: number, fn: () => void): void {
-  for (let i = 0; i < Math.min(n, 200); i++) fn();
-  const t0 = performance.now();
-  for (let i = 0; i < n; i++) fn();
-  record(what, n, performance.now() - t0);
-}
-
-async function timeConcurrent(
-  what: string,
-  n: number,
-  concurrency: number,
-  fn: (i: number) => Promise<void>,
-): Promise<void> {
-  const latencies: number[] = [];
+/** Enough fresh codes for a login row at any plausible rate; the users cycle like a flash sale's crowd. */
+async function loginSpec(emulator: EmulatorProcess, connections: number, seconds: number): Promise<LoadSpec> {
+  const codes = await emulator.codes(`u${randomBytes(3).toString('hex')}-`, USERS, Math.ceil(seconds * 4000));
   let next = 0;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < n) {
-        const i = next++;
-        const s = performance.now();
-        await fn(i);
-        latencies.push(performance.now() - s);
-      }
-    }),
-  );
-  record(what, n, performance.now() - t0, latencies);
-}
-
-async function cryptoBenches(): Promise<void> {
-  const v = {
-    appId: 'wx4f4bc4dec97d474b',
-    sessionKey: 'tiihtNczf5v6AKRyjwEUhQ==',
-    iv: 'r7BXXKkLb8qrSNn05n0qiA==',
-    encryptedData:
-      'CiyLU1Aw2KjvrjMdj8YKliAjtP4gsMZMQmRzooG2xrDcvSnxIMXFufNstNGTyaGS9uT5geRa0W4oTOb1WT7fJlAC+oNPdbB+3hVbJSRgv+4lGOETKUQz6OYStslQ142dNCuabNPGBzlooOmB231qMM85d2/fV6ChevvXvQP8Hkue1poOFtnEtpyxVLW1zAo6/1Xx1COxFvrc2d7UL/lmHInNlxuacJXwu0fjpXfz/YqYzBIBzD6WUfTIF9GRHpOn/Hz7saL8xz+W//FRAUid1OksQaQx4CMs8LOddcQhULW4ucetDf96JcR3g0gfRK4PC7E/r7Z6xNrXd2UIeorGj5Ef7b1pJAYB6Y5anaHqZ9J6nKEBvB4DnNLIVWSgARns/8wR2SiRS7MNACwTyrGvt9ts8p12PKFdlqYTopNHR1Vf7XjfhQlVsAJdNiKdYmYVoKlaRv85IfVunYzO0IKXsyl7JCUjCpoG20f0a04COwfneQAGGwd5oa+T8yO5hzuyDb/XcxxmK01EpqOyuxINew==',
+  return {
+    method: 'POST',
+    path: '/v1/login',
+    connections,
+    durationSeconds: seconds,
+    body: () => JSON.stringify({ code: codes[next++ % codes.length] }),
   };
-  timeSync('decryptOpenData (official vector, 400 B)', 50_000, () => {
-    decryptOpenData(v.sessionKey, v.iv, v.encryptedData, { appid: v.appId });
-  });
-  timeSync('verifyRawDataSignature', 100_000, () => {
-    verifyRawDataSignature(
-      '{"nickName":"Band"}',
-      '75e81ceda165f4ffa64f4068af58c64b8f54b88c',
-      'HyVFkGl5F5OQWJZZaNzBBg==',
+}
+
+function weappAuth(label: string, databaseUrl: string, dir: string): () => Promise<ServerProcess> {
+  return () =>
+    startServer(
+      `weapp-auth (${label})`,
+      [join(root, 'dist/cli/main.js'), 'serve'],
+      {
+        WEAPP_APPS: `${APPID}:${SECRET}`,
+        WEAPP_SECRET_KEY: randomBytes(32).toString('base64'),
+        DATABASE_URL: databaseUrl,
+        WECHAT_API_BASE: emulatorUrl,
+        // Every bench request comes from 127.0.0.1; the limit is still counted, as in production.
+        LOGIN_RATE_LIMIT: '100000',
+        AVATAR_DIR: join(dir, `avatars-${label}`),
+        ...(process.env.BENCH_WORKERS && { WORKERS: process.env.BENCH_WORKERS }),
+      },
+      '/healthz',
     );
-  });
-  const ring = await KeyRing.from([await generateSigningKey(Date.now())]);
-  const input = {
-    userId: 'u_x',
-    appid: v.appId,
-    sessionId: 's_x',
-    openid: 'o_x',
-    issuer: 'weapp-auth',
-    ttlSeconds: 7200,
+}
+
+let emulatorUrl = '';
+
+/** The rows for one of our servers: login, /v1/me, refresh. */
+function oursRows(label: string, server: () => ServerProcess, emulator: EmulatorProcess): Row[] {
+  return [
+    {
+      name: `ours login, ${label}`,
+      run: async () => runLoad(server(), await loginSpec(emulator, CONNECTIONS, duration)),
+    },
+    {
+      name: `ours GET /v1/me, ${label}`,
+      run: async () => {
+        const [code] = await emulator.codes('me-', 1, 1);
+        const { accessToken } = await post(server().url, '/v1/login', { code });
+        return runLoad(server(), {
+          method: 'GET',
+          path: '/v1/me',
+          connections: CONNECTIONS,
+          durationSeconds: duration,
+          headers: { authorization: `Bearer ${accessToken}` },
+        });
+      },
+    },
+    {
+      name: `ours refresh, ${label}`,
+      run: async () => {
+        // A queue of live refresh tokens: each request takes one, its answer puts the successor back.
+        const codes = await emulator.codes(`r${randomBytes(3).toString('hex')}-`, CONNECTIONS * 2, CONNECTIONS * 2);
+        const queue: string[] = [];
+        for (const code of codes) queue.push((await post(server().url, '/v1/login', { code })).refreshToken ?? '');
+        return runLoad(server(), {
+          method: 'POST',
+          path: '/v1/token/refresh',
+          connections: CONNECTIONS,
+          durationSeconds: duration,
+          body: () => JSON.stringify({ refreshToken: queue.shift() }),
+          onResponse: (status, body) => {
+            if (status === 200) queue.push((JSON.parse(body) as { refreshToken: string }).refreshToken);
+          },
+        });
+      },
+    },
+  ];
+}
+
+const median = (values: number[]) => {
+  const sorted = values.slice().sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] ?? Number.NaN) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+};
+
+function summarize(results: LoadResult[]): LoadResult {
+  const pick = (f: (r: LoadResult) => number) => median(results.map(f));
+  return {
+    rps: pick((r) => r.rps),
+    p50: pick((r) => r.p50),
+    p99: pick((r) => r.p99),
+    cpuMsPerRequest: pick((r) => r.cpuMsPerRequest),
+    peakRssMb: Math.max(...results.map((r) => r.peakRssMb)),
+    failures: results.reduce((sum, r) => sum + r.failures, 0),
   };
-  const token = await signAccessToken(ring, { ...input, now: Date.now() });
-  await timeConcurrent('sign access token (EdDSA)', 20_000, 1, async () => {
-    await signAccessToken(ring, { ...input, now: Date.now() });
-  });
-  await timeConcurrent('verify access token (EdDSA)', 20_000, 1, async () => {
-    await verifyAccessToken(ring, token, { issuer: 'weapp-auth', audiences: [v.appId], now: Date.now() });
-  });
-}
-
-async function httpBenches(label: string, databaseUrl: string, avatarDir: string, schema?: string): Promise<void> {
-  const appid = 'wx4f4bc4dec97d474b';
-  const secret = randomBytes(16).toString('hex');
-  const emulator = await startEmulator({
-    apps: [{ appid, secret }],
-    logger: false,
-    limits: { code2SessionPerUserPerMinute: 1e9 },
-  });
-  const config = loadConfig({
-    WEAPP_APPS: `${appid}:${secret}`,
-    WEAPP_SECRET_KEY: randomBytes(32).toString('base64'),
-    DATABASE_URL: databaseUrl,
-    WECHAT_API_BASE: emulator.url,
-    LOGIN_RATE_LIMIT: '100000',
-    AVATAR_DIR: avatarDir,
-  });
-  const ctx = await createServerContext(config, { schema });
-  const app = await buildServer(ctx, { logger: false });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const address = app.server.address();
-  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  const post = (path: string, body: unknown, token?: string) =>
-    fetch(`${url}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
-      body: JSON.stringify(body),
-    });
-  try {
-    const n = 2000;
-    const codes = Array.from({ length: n }, (_, i) => emulator.control.login(appid, `user${i % 500}`).code);
-    let token = '';
-    await timeConcurrent(`POST /v1/login, ${label} (emulator upstream, 500 users)`, n, 16, async (i) => {
-      const res = await post('/v1/login', { code: codes[i] });
-      const body = (await res.json()) as { accessToken: string };
-      if (res.status !== 200) throw new Error(`login ${res.status}`);
-      token = body.accessToken;
-    });
-    await timeConcurrent(`GET /v1/me, ${label} (JWT + session check)`, 5000, 16, async () => {
-      const res = await fetch(`${url}/v1/me`, { headers: { authorization: `Bearer ${token}` } });
-      await res.arrayBuffer();
-      if (res.status !== 200) throw new Error(`me ${res.status}`);
-    });
-    const firsts = await Promise.all(
-      Array.from({ length: 50 }, (_, i) => emulator.control.login(appid, `refresher${i}`).code),
-    );
-    const refresh: string[] = [];
-    for (const code of firsts)
-      refresh.push(((await (await post('/v1/login', { code })).json()) as { refreshToken: string }).refreshToken);
-    await timeConcurrent(`POST /v1/token/refresh, ${label}`, 2000, 16, async (i) => {
-      const slot = i % refresh.length;
-      const res = await post('/v1/token/refresh', { refreshToken: refresh[slot] });
-      const body = (await res.json()) as { refreshToken: string };
-      if (res.status !== 200) throw new Error(`refresh ${res.status}`);
-      refresh[slot] = body.refreshToken;
-    });
-  } finally {
-    await app.close();
-    await ctx.close();
-    await emulator.close();
-  }
-}
-
-async function benchPostgres(url: string, avatarDir: string): Promise<void> {
-  const schema = `wa_bench_${randomBytes(4).toString('hex')}`;
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  await client.query(`create schema ${schema}`);
-  try {
-    await httpBenches('PostgreSQL', url, avatarDir, schema);
-  } finally {
-    await client.query(`drop schema ${schema} cascade`);
-    await client.end();
-  }
 }
 
 async function main(): Promise<void> {
-  process.stderr.write('running benchmarks…\n');
-  await cryptoBenches();
+  if (!existsSync(join(root, 'dist/cli/main.js'))) throw new Error(`no build in ${root}/dist: run npm run build`);
+  const load = loadavg().map((l) => l.toFixed(2));
+  process.stderr.write(`bench: ${duration} s per row, ${rounds} round(s); load average ${load.join(' ')}\n`);
   const dir = mkdtempSync(join(tmpdir(), 'weapp-auth-bench-'));
+  const emulator = await startEmulatorProcess(root, APPID, SECRET);
+  emulatorUrl = emulator.url;
+  const servers: ServerProcess[] = [];
+  const pgUrl = process.env.BENCH_DATABASE_URL;
+  const schema = `wa_bench_${randomBytes(4).toString('hex')}`;
+  let pgAdmin: pg.Client | undefined;
+  const results = new Map<string, LoadResult[]>();
   try {
-    await httpBenches('SQLite', `sqlite:${join(dir, 'bench.db')}`, join(dir, 'avatars'));
-    const pgUrl = process.env.BENCH_DATABASE_URL;
-    if (pgUrl) await benchPostgres(pgUrl, join(dir, 'avatars'));
+    const start = async (open: () => Promise<ServerProcess>) => {
+      const server = await open();
+      servers.push(server);
+      return server;
+    };
+    const hello = await start(() =>
+      startServer('hello-world', [new URL('./references/hello.mjs', import.meta.url).pathname], {}),
+    );
+    const reference = await start(() =>
+      startServer('reference login', [new URL('./references/login.mjs', import.meta.url).pathname], {
+        WECHAT_API_BASE: emulator.url,
+        APPID,
+        SECRET,
+        JWT_SECRET: randomBytes(32).toString('hex'),
+      }),
+    );
+    const sqlite = await start(weappAuth('SQLite', `sqlite:${join(dir, 'bench.db')}`, dir));
+    let postgres: ServerProcess | undefined;
+    if (pgUrl) {
+      pgAdmin = new pg.Client({ connectionString: pgUrl });
+      await pgAdmin.connect();
+      await pgAdmin.query(`create schema ${schema}`);
+      const url = new URL(pgUrl);
+      url.searchParams.set('options', `-c search_path=${schema}`);
+      postgres = await start(weappAuth('PostgreSQL', url.href, dir));
+    }
+    const rows: Row[] = [
+      {
+        name: 'hello-world',
+        run: () => runLoad(hello, { method: 'GET', path: '/', connections: CONNECTIONS, durationSeconds: duration }),
+      },
+      {
+        name: 'reference login',
+        run: async () => runLoad(reference, await loginSpec(emulator, CONNECTIONS, duration)),
+      },
+      ...oursRows('SQLite', () => sqlite, emulator),
+      ...(postgres ? oursRows('PostgreSQL', () => postgres, emulator) : []),
+      ...[reference, sqlite].map((server) => ({
+        name: `${server === reference ? 'reference' : 'ours'} login, 50 ms WeChat, 500 connections`,
+        run: async () => {
+          await emulator.setLatency(50);
+          try {
+            return await runLoad(server, await loginSpec(emulator, 500, duration));
+          } finally {
+            await emulator.setLatency(0);
+          }
+        },
+      })),
+      {
+        name: 'ours GET /v1/me, SQLite, 1,000 connections',
+        run: async () => {
+          const [code] = await emulator.codes('rss-', 1, 1);
+          const { accessToken } = await post(sqlite.url, '/v1/login', { code });
+          return runLoad(sqlite, {
+            method: 'GET',
+            path: '/v1/me',
+            connections: 1000,
+            durationSeconds: duration,
+            headers: { authorization: `Bearer ${accessToken}` },
+          });
+        },
+      },
+    ].filter((row) => !only || only.some((o) => row.name.includes(o)));
+
+    for (let round = 1; round <= rounds; round++) {
+      for (const row of rows) {
+        process.stderr.write(`round ${round}: ${row.name}… `);
+        const result = await row.run();
+        results.set(row.name, [...(results.get(row.name) ?? []), result]);
+        process.stderr.write(`${Math.round(result.rps)} rps, p99 ${result.p99} ms\n`);
+      }
+    }
   } finally {
+    for (const server of servers) await server.stop();
+    await emulator.stop();
+    if (pgAdmin) {
+      await pgAdmin.query(`drop schema if exists ${schema} cascade`);
+      await pgAdmin.end();
+    }
     rmSync(dir, { recursive: true, force: true });
   }
-  process.stdout.write(
-    `\n| what | n | throughput | p50 | p99 |\n| --- | --- | --- | --- | --- |\n${rows.join('\n')}\n`,
-  );
+
+  const summary = new Map([...results].map(([name, list]) => [name, summarize(list)]));
+  const fmt = (n: number, digits = 0) =>
+    Number.isFinite(n) ? n.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '—';
+  const lines = [
+    `Machine: ${cpus().length} × ${cpus()[0]?.model.trim()}, Node ${process.versions.node}; ` +
+      `load average at start ${load.join(' ')}; ${duration} s per row, ${CONNECTIONS} connections unless said, ` +
+      `${rounds === 1 ? 'one round' : `medians of ${rounds} interleaved rounds`}.`,
+    '',
+    '| what | rps | p50 ms | p99 ms | server CPU ms/request | peak RSS MB | failures |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+    ...[...summary].map(
+      ([name, r]) =>
+        `| ${name} | ${fmt(r.rps)} | ${r.p50} | ${r.p99} | ${fmt(r.cpuMsPerRequest, 3)} | ${fmt(r.peakRssMb)} | ${r.failures} |`,
+    ),
+    '',
+    ...ratios(summary),
+  ];
+  process.stdout.write(`\n${lines.join('\n')}\n`);
+  if (!only || only.includes('micro')) process.stdout.write(`\n${await microBenches()}\n`);
+}
+
+/** The goals of issue 11, as measured in this run. */
+function ratios(summary: Map<string, LoadResult>): string[] {
+  const rps = (name: string) => summary.get(name)?.rps ?? Number.NaN;
+  const hello = rps('hello-world');
+  const reference = rps('reference login');
+  const line = (what: string, value: number, goal: string) =>
+    Number.isFinite(value) ? [`| ${what} | ${value.toFixed(2)}× | ${goal} |`] : [];
+  const added = (name: string) => (summary.get(name)?.p99 ?? Number.NaN) - 50;
+  const oursAdded = added('ours login, 50 ms WeChat, 500 connections');
+  const refAdded = added('reference login, 50 ms WeChat, 500 connections');
+  const rss = summary.get('ours GET /v1/me, SQLite, 1,000 connections')?.peakRssMb ?? Number.NaN;
+  return [
+    '| ratio | measured | goal |',
+    '| --- | --- | --- |',
+    ...line('login SQLite / reference login', rps('ours login, SQLite') / reference, '≥ 1.2×'),
+    ...line('login PostgreSQL / reference login', rps('ours login, PostgreSQL') / reference, '≥ 1.0×'),
+    ...line('GET /v1/me SQLite / hello-world', rps('ours GET /v1/me, SQLite') / hello, '≥ 0.5×'),
+    ...line('GET /v1/me PostgreSQL / hello-world', rps('ours GET /v1/me, PostgreSQL') / hello, '≥ 0.5×'),
+    ...line('refresh SQLite / reference login', rps('ours refresh, SQLite') / reference, '≥ 1.5×'),
+    ...line('refresh PostgreSQL / reference login', rps('ours refresh, PostgreSQL') / reference, '≥ 1.5×'),
+    ...(Number.isFinite(oursAdded) && Number.isFinite(refAdded)
+      ? [`| added p99, 50 ms WeChat, 500 connections | +${oursAdded} ms (reference +${refAdded} ms) | ≤ reference |`]
+      : []),
+    ...(Number.isFinite(rss) ? [`| RSS at 1,000 connections (/v1/me) | ${rss.toFixed(0)} MB | ≤ 150 MB |`] : []),
+  ];
 }
 
 await main();
