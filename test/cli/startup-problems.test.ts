@@ -26,7 +26,8 @@ async function run(args: string[], env: Record<string, string>) {
       stderr += String(d);
     });
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-    return { code, stdout, stderr };
+    // bin/weapp-auth.js says whether `serve` runs dist/ or src/: not part of the problem's line.
+    return { code, stdout, stderr: stderr.replace(/^weapp-auth serve: .*(dist\/|src\/).*\n/, '') };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

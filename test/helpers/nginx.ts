@@ -117,7 +117,8 @@ async function waitForPort(port: number, exited: Promise<void>, output: () => st
   void exited.then(() => {
     gone = true;
   });
-  const deadline = Date.now() + 5000;
+  // Only the bound for an nginx that never listens: a loaded machine may take seconds to start one.
+  const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     if (gone) throw new Error(`nginx exited: ${output()}`);
     const open = await new Promise<boolean>((resolve) => {
@@ -131,5 +132,5 @@ async function waitForPort(port: number, exited: Promise<void>, output: () => st
     if (open) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  throw new Error(`nginx did not listen on ${port} within 5 s: ${output()}`);
+  throw new Error(`nginx did not listen on ${port} within 30 s: ${output()}`);
 }

@@ -44,13 +44,15 @@ export class RedisProcess {
     const client = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
     client.on('error', () => {});
     try {
-      for (let i = 0; ; i++) {
+      // Up when it answers a PING; 30 s is only the bound for one that never comes up.
+      const deadline = Date.now() + 30_000;
+      for (;;) {
         try {
           await client.connect();
           await client.ping();
           return;
         } catch (err) {
-          if (i > 200) throw err;
+          if (Date.now() > deadline) throw err;
           client.disconnect();
           await sleep(50);
         }

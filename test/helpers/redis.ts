@@ -18,11 +18,15 @@ export interface RedisHarness {
   client(): Redis;
 }
 
-/** Fails fast instead of retrying forever, so an unreachable server is reported, not waited for. */
+/**
+ * Fails instead of retrying forever, so an unreachable server is reported, not waited for. A refused
+ * connection fails at once; the connect timeout only bounds a server that never answers, and is
+ * generous so that a loaded machine is not taken for a missing Redis.
+ */
 function testRedisClient(): Redis {
   return new Redis(TEST_REDIS_URL, {
     lazyConnect: true,
-    connectTimeout: 2000,
+    connectTimeout: 20_000,
     maxRetriesPerRequest: 1,
     retryStrategy: () => null,
   });

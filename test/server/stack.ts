@@ -50,6 +50,8 @@ export async function startStack(h: DialectHarness, options: StackOptions = {}) 
     WECHAT_API_BASE: emulator.url,
     LOGIN_RATE_LIMIT: '100000',
     AVATAR_DIR: avatarDir,
+    // A loaded machine must not turn a slow query into DATABASE_UNAVAILABLE; tests of that set their own.
+    DB_TIMEOUT_MS: '20000',
     ...options.env,
   });
   // The server's clock: tests move it forward to expire tokens.
@@ -67,7 +69,9 @@ export async function startStack(h: DialectHarness, options: StackOptions = {}) 
     log: pino(loggerOptions('info'), stream),
     schema: database.schema,
     cachePrefix: options.cachePrefix,
-    wechat: { timeoutMs: 1000, retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 20 } },
+    // Generous bounds: on a loaded machine a call to the emulator on loopback may take seconds; no test
+    // here waits for a WeChat timeout (the emulator's faults drop the connection instead).
+    wechat: { timeoutMs: 15_000, retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 20 } },
   });
   const app = await buildServer(ctx);
   app.addHook('onClose', () => ctx.close());

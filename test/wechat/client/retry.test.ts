@@ -17,7 +17,8 @@ describe('WeChatClient retries', () => {
     fake = await FakeWeChat.start();
     client = new WeChatClient({
       baseUrl: fake.url,
-      timeoutMs: 300,
+      // Answers must not race a short timeout on a loaded machine; the one timeout test has its own client.
+      timeoutMs: 30_000,
       retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 2 },
       onCall: (e) => events.push(e),
     });
@@ -109,7 +110,7 @@ describe('WeChatClient retries', () => {
     assert.equal(fake.received('/cgi-bin/token').length, 1);
   });
 
-  it('resetUserSessionKey retries -1 but not a request that may have been processed', async () => {
+  it('resetUserSessionKey retries -1 but not a request that may have been processed', async (t) => {
     const input = { accessToken: SAMPLE.accessToken, openid: SAMPLE.openid, sessionKey: SAMPLE.sessionKey };
     fake.script('/wxa/resetusersessionkey', busy());
     assert.equal((await client.resetUserSessionKey(input)).sessionKey, SAMPLE.newSessionKey);
@@ -118,7 +119,9 @@ describe('WeChatClient retries', () => {
     fake.reset();
     // A reset whose answer was lost may have happened: a second one, signed with the dead key, would fail.
     fake.script('/wxa/resetusersessionkey', { hang: true });
-    await assert.rejects(client.resetUserSessionKey(input), { kind: 'timeout' });
+    const impatient = new WeChatClient({ baseUrl: fake.url, timeoutMs: 300, retry: { attempts: 3, baseDelayMs: 1 } });
+    t.after(() => impatient.close());
+    await assert.rejects(impatient.resetUserSessionKey(input), { kind: 'timeout' });
     assert.equal(fake.received('/wxa/resetusersessionkey').length, 1);
   });
 

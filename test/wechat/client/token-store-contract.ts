@@ -28,9 +28,9 @@ function entry(accessToken: string, issuedAt: number, lifetimeMs = 7_200_000): S
   return { accessToken, issuedAt, expiresAt: issuedAt + lifetimeMs };
 }
 
-/** Polls `check` until it holds or 5 s pass; asserts that it eventually holds (no timing is asserted). */
+/** Polls `check` until it holds or 30 s pass; asserts that it eventually holds (no timing is asserted). */
 async function eventually(check: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 5000;
+  const deadline = Date.now() + 30_000;
   while (!(await check())) {
     assert.ok(Date.now() < deadline, `never happened: ${what}`);
     await sleep(20);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { after, before, beforeEach, describe, it, type TestContext } from 'node:test';
 import { setImmediate } from 'node:timers/promises';
 import { WeChatClient, WeChatTransportError } from '../../../src/wechat/index.ts';
 import { FakeWeChat, SAMPLE } from '../../helpers/fake-wechat.ts';
@@ -33,7 +33,8 @@ describe('WeChatClient transport', () => {
 
   before(async () => {
     fake = await FakeWeChat.start();
-    client = new WeChatClient({ baseUrl: fake.url, timeoutMs: 300, retry: { baseDelayMs: 1, maxDelayMs: 2 } });
+    // Answers must not race a short timeout on a loaded machine: the timeout tests have clients of their own.
+    client = new WeChatClient({ baseUrl: fake.url, timeoutMs: 30_000, retry: { baseDelayMs: 1, maxDelayMs: 2 } });
   });
   after(async () => {
     await client.close();
@@ -122,10 +123,18 @@ describe('WeChatClient transport', () => {
     });
   }
 
-  it('times out when WeChat does not answer (code2Session: one attempt only)', async () => {
+  /** A client that gives up after `timeoutMs`, closed after the test. */
+  const impatient = (t: TestContext, timeoutMs: number) => {
+    const c = new WeChatClient({ baseUrl: fake.url, timeoutMs, retry: { baseDelayMs: 1, maxDelayMs: 2 } });
+    t.after(() => c.close());
+    return c;
+  };
+
+  it('times out when WeChat does not answer (code2Session: one attempt only)', async (t) => {
+    // Nothing but the hanging request meets this timeout, so it may be short.
     fake.script('/sns/jscode2session', { hang: true });
     await assert.rejects(
-      client.code2Session(login),
+      impatient(t, 300).code2Session(login),
       transportError('timeout', (err) => {
         assert.equal(err.requestSent, true);
         assert.match(err.message, /no complete answer within 300 ms/);
@@ -134,9 +143,10 @@ describe('WeChatClient transport', () => {
     assert.equal(fake.received('/sns/jscode2session').length, 1);
   });
 
-  it('times out and retries a repeatable call, then succeeds', async () => {
+  it('times out and retries a repeatable call, then succeeds', async (t) => {
+    // The retry must be answered within the timeout: 2 s, so a loaded machine still makes it.
     fake.script('/cgi-bin/token', { hang: true });
-    const token = await client.getAccessToken(credentials);
+    const token = await impatient(t, 2000).getAccessToken(credentials);
     assert.match(token.accessToken, /^70_token/);
     assert.equal(fake.received('/cgi-bin/token').length, 2);
   });
