@@ -1,0 +1,159 @@
+import assert from 'node:assert/strict';
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { after, before, it } from 'node:test';
+import { createWxStandIn, scriptedUser, type WxStandIn } from '../../src/stand-in/index.ts';
+import { forEachDialect } from '../helpers/databases.ts';
+import { packNpm } from '../helpers/miniprogram-ci.ts';
+import { miniProgramWorld, type SimComponent } from '../helpers/simulate.ts';
+import { IMAGES } from '../server/images.ts';
+import { APPID, type Stack, startStack } from '../server/stack.ts';
+import { installTarball, packClient, root, scratch } from './client-package.ts';
+
+const EXAMPLE = join(root, 'examples/miniprogram');
+
+/** Polls `check` until it returns something truthy (the page updates after its promises settle). */
+async function until<T>(what: string, check: () => T, timeoutMs = 5000): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+const text = (page: SimComponent, selector: string) => page.querySelector(selector)?.dom.textContent?.trim() ?? '';
+/** An element of the page's privacy-popup component (its classes are its own). */
+const inPopup = (page: SimComponent, selector: string) => page.querySelector(`.privacy >>> ${selector}`);
+
+forEachDialect(
+  'the example mini program, built by WeChat’s builder and run in miniprogram-simulate',
+  (h) => {
+    let s: Stack;
+    let work: { dir: string; dispose(): void };
+    let project: string;
+    let tarball: string;
+    let wx: WxStandIn;
+    let world: ReturnType<typeof miniProgramWorld>;
+    const pages: SimComponent[] = [];
+
+    const open = (path: string): SimComponent => {
+      const id = world.simulate.load(join(project, path), { compiler: 'simulate', rootPath: project });
+      const page = world.simulate.render(id);
+      page.attach(document.createElement('parent-wrapper'));
+      pages.push(page);
+      return page;
+    };
+    const auth = () => (world.app() as { auth: import('../../packages/miniprogram/src/index.ts').Auth }).auth;
+
+    before(async () => {
+      s = await startStack(h);
+      work = scratch('weapp-auth-example-');
+      project = join(work.dir, 'project');
+      cpSync(EXAMPLE, project, {
+        recursive: true,
+        filter: (src) => !/[/\\](node_modules|miniprogram_npm)([/\\]|$)/.test(src),
+      });
+      tarball = packClient(join(work.dir, 'packed'));
+      const manifest = JSON.parse(readFileSync(join(project, 'package.json'), 'utf8'));
+      installTarball(project, tarball, manifest);
+      writeFileSync(join(project, 'config.js'), `module.exports = { baseUrl: ${JSON.stringify(s.url)} };\n`);
+    });
+    after(() => {
+      for (const page of pages) page.detach();
+      work?.dispose();
+    });
+
+    it('packNpm (miniprogram-ci, offline) builds miniprogram_npm from the installed client package', () => {
+      const result = packNpm(project, APPID);
+      console.log(`# packNpm: ${result.ms} ms, ${JSON.stringify(result.report)}`);
+      assert.deepEqual(result.warnings, []);
+      assert.equal(result.report.miniprogram_pack_num, 1);
+      assert.equal(result.report.other_pack_num, 0);
+      const built = join(project, 'miniprogram_npm/weapp-auth-miniprogram/index.js');
+      assert.ok(existsSync(built));
+      assert.equal(
+        readFileSync(built, 'utf8'),
+        readFileSync(join(project, 'node_modules/weapp-auth-miniprogram/miniprogram_dist/index.js'), 'utf8'),
+      );
+    });
+
+    it('app.js loads the built package with a bare require and logs in at launch', async () => {
+      wx = createWxStandIn({
+        emulatorUrl: s.emulator.url,
+        appid: APPID,
+        user: scriptedUser('example-ann'),
+        privacy: { declared: ['UserInfo', 'PhoneNumber'] },
+      });
+      world = miniProgramWorld(project, wx);
+      createRequire(import.meta.url)(join(project, 'app.js'));
+      const app = world.app() as { onLaunch(): void };
+      app.onLaunch();
+      await until('the login at launch', () => auth().isLoggedIn);
+      assert.ok(auth().user?.id);
+    });
+
+    let profile: SimComponent;
+
+    it('profile page: the privacy popup, refused, then agreed with its button', async () => {
+      profile = open('pages/profile/profile');
+      profile.instance.onLoad?.({});
+      await until('the privacy popup', () => inPopup(profile, '.privacy-dialog'));
+      assert.equal(profile.querySelector('.avatar-button'), undefined, 'no privacy component before consent');
+      inPopup(profile, '#disagree-privacy')?.dispatchEvent('tap');
+      await until('the refusal', () => text(profile, '.error').includes('隐私保护指引'));
+      assert.equal(inPopup(profile, '.privacy-dialog'), undefined);
+      assert.ok(profile.querySelector('.ask-consent'));
+
+      profile.querySelector('.ask-consent')?.dispatchEvent('tap');
+      await until('the popup again', () => inPopup(profile, '.privacy-dialog'));
+      // The user taps <button id="agree-privacy" open-type="agreePrivacyAuthorization">.
+      const agreed = wx.buttons.agreePrivacyAuthorization('agree-privacy');
+      inPopup(profile, '#agree-privacy')?.dispatchEvent('agreeprivacyauthorization', { detail: agreed.detail });
+      await until('the profile components', () => profile.querySelector('.avatar-button'));
+      assert.equal(text(profile, '.error'), '');
+      assert.deepEqual(
+        wx.privacyLog.map((e) => e.kind),
+        ['needed', 'exposed', 'refused', 'needed', 'exposed', 'agree-button', 'agreed'],
+      );
+    });
+
+    it('profile page: avatar and nickname saved on the server', async () => {
+      const chosen = wx.buttons.chooseAvatar(IMAGES.png);
+      profile.querySelector('.avatar-button')?.dispatchEvent('chooseavatar', { detail: chosen.detail });
+      await until('the picked avatar', () => profile.instance.data.avatarFilePath);
+      profile.querySelector('.nickname-form')?.dispatchEvent('submit', { detail: { value: { nickname: 'Ann 🐟' } } });
+      await until('the saved profile', () => text(profile, '.shown-nickname') === 'Ann 🐟');
+      const me = await auth().me();
+      assert.equal(me.nickname, 'Ann 🐟');
+      assert.match(me.avatarUrl ?? '', /\/media\/avatars\/[0-9a-f]{64}\.png$/);
+      assert.equal(profile.instance.data.avatarUrl, me.avatarUrl);
+    });
+
+    it('profile page: the phone button binds the number', async () => {
+      const e = await wx.buttons.getPhoneNumber();
+      profile.querySelector('.bind-phone')?.dispatchEvent('getphonenumber', { detail: e.detail });
+      const number = s.emulator.control.user('example-ann').profile.purePhoneNumber;
+      await until('the bound number', () => text(profile, '.phone-number') === `手机号 ${number}`);
+      assert.equal((await auth().me()).phoneNumber, number);
+    });
+
+    it('settings page: logout ends the session on the server', async () => {
+      const token = wx.getStorageSync(`weapp-auth:${APPID}:tokens`) as { accessToken: string };
+      const settings = open('pages/settings/settings');
+      settings.instance.onLoad?.({});
+      settings.instance.onShow?.();
+      await until('the settings page', () => settings.querySelector('.logout'));
+      assert.equal(text(settings, '.who'), 'Ann 🐟');
+      settings.querySelector('.logout')?.dispatchEvent('tap');
+      await until('the logged-out page', () => settings.querySelector('.login'));
+      assert.equal(auth().isLoggedIn, false);
+      const res = await s.call('GET', '/v1/me', { token: token.accessToken });
+      assert.equal(res.status, 401);
+      assert.equal(res.body.code, 'SESSION_REVOKED');
+    });
+  },
+  { only: ['sqlite'] },
+);
