@@ -54,6 +54,9 @@ export interface WxUploadFileResult {
  */
 export type WxAuthSetting = object;
 
+/** The languages of place names in a profile. */
+export type WxLang = 'en' | 'zh_CN' | 'zh_TW';
+
 /** What wx.getUserInfo and wx.getUserProfile give: the profile sealed with the session_key. */
 export interface WxUserInfoResult {
   encryptedData: string;
@@ -103,8 +106,8 @@ export interface WxApi {
   getSetting(options: WxCallbacks<{ authSetting: WxAuthSetting }>): unknown;
   openSetting(options: WxCallbacks<{ authSetting: WxAuthSetting }>): unknown;
   showModal(options: WxModalOptions): unknown;
-  getUserInfo(options: WxCallbacks<WxUserInfoResult> & { withCredentials?: boolean; lang?: string }): unknown;
-  getUserProfile(options: WxCallbacks<WxUserInfoResult> & { desc: string; lang?: string }): unknown;
+  getUserInfo(options: WxCallbacks<WxUserInfoResult> & { withCredentials?: boolean; lang?: WxLang }): unknown;
+  getUserProfile(options: WxCallbacks<WxUserInfoResult> & { desc: string; lang?: WxLang }): unknown;
   /** Not outside WeChat (Taro's H5 build): then pass `appid`. */
   getAccountInfoSync?(): { miniProgram: { appId: string } };
   /** The privacy APIs (base library 2.32.3); below that WeChat does not ask for consent. */
