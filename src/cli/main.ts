@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { registerAudit } from './commands/audit.ts';
 import { registerCleanup } from './commands/cleanup.ts';
 import { registerConflicts } from './commands/conflicts.ts';
 import { registerDecrypt } from './commands/decrypt.ts';
@@ -10,6 +11,7 @@ import { registerKeys } from './commands/keys.ts';
 import { registerMedia } from './commands/media.ts';
 import { registerMigrate } from './commands/migrate.ts';
 import { registerServe } from './commands/serve.ts';
+import { registerUsers } from './commands/users.ts';
 
 /** Builds the CLI; each command lives in its own file under ./commands. */
 export function buildCli(): Command {
@@ -22,6 +24,8 @@ export function buildCli(): Command {
   registerMigrate(program);
   registerKeys(program);
   registerMedia(program);
+  registerUsers(program);
+  registerAudit(program);
   registerConflicts(program);
   registerCleanup(program);
   registerDecrypt(program);

@@ -48,6 +48,8 @@ export interface Config {
   deletionCoolingOffDays: number;
   /** `weapp-auth cleanup` deletes audit events older than this many days. */
   auditRetentionDays: number;
+  /** WEAPP_PUSH: the apps whose message push this server receives at /wechat/push/{appid}. */
+  push: readonly PushApp[];
   /** `local`: avatars in AVATAR_DIR, served by this server; `s3`: in the bucket of `s3`. */
   mediaStore: 'local' | 's3';
   /** Set exactly when mediaStore is `s3`. */
@@ -74,6 +76,15 @@ export interface Config {
  * proxies at these addresses or CIDR ranges (also `loopback`, `linklocal`, `uniquelocal`).
  */
 export type TrustProxy = false | number | readonly string[];
+
+/** One app's message-push settings (mp.weixin.qq.com → 开发管理 → 消息推送). */
+export interface PushApp {
+  appid: string;
+  /** The Token: signs every push (SHA-1). */
+  token: string;
+  /** The EncodingAESKey of safe mode; undefined for plaintext mode (then the body is unsigned). */
+  encodingAesKey: string | undefined;
+}
 
 /** S3-compatible object storage for avatars (the options of S3MediaStore). */
 export interface S3Config {
@@ -204,6 +215,7 @@ export function loadConfig(env: Env, defaults: ConfigDefaults = {}): Readonly<Co
     shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 10_000, 1000, 120_000),
     deletionCoolingOffDays: int('DELETION_COOLING_OFF_DAYS', 0, 0, 90),
     auditRetentionDays: int('AUDIT_RETENTION_DAYS', 180, 1, 3650),
+    push: parsePush(str('WEAPP_PUSH'), apps, problems),
     mediaStore,
     s3: parseS3(str, mediaStore === 's3', problems),
     avatarDir: str('AVATAR_DIR') ?? './data/avatars',
@@ -222,6 +234,7 @@ export function loadConfig(env: Env, defaults: ConfigDefaults = {}): Readonly<Co
     ...config,
     apps: Object.freeze(apps.map((a) => Object.freeze(a))),
     s3: config.s3 && Object.freeze(config.s3),
+    push: Object.freeze(config.push.map((p) => Object.freeze(p))),
   });
 }
 
@@ -265,6 +278,31 @@ function parseApps(raw: string | undefined, problems: string[]): AppCredentials[
     apps.push({ appid, secret });
   }
   return apps;
+}
+
+/**
+ * WEAPP_PUSH="appid:token:encodingAESKey[,…]" (the key omitted for plaintext mode). Entries are
+ * never echoed: they hold the token and the key.
+ */
+function parsePush(raw: string | undefined, apps: readonly AppCredentials[], problems: string[]): PushApp[] {
+  if (raw === undefined) return [];
+  const push: PushApp[] = [];
+  for (const [i, entry] of raw.split(',').entries()) {
+    const [appid = '', token = '', encodingAesKey, ...rest] = entry.trim().split(':');
+    const where = `WEAPP_PUSH entry ${i + 1}`;
+    if (!apps.some((a) => a.appid === appid)) {
+      problems.push(`${where} must start with an appid of WEAPP_APPS`);
+    } else if (!/^[A-Za-z0-9]{3,32}$/.test(token) || rest.length > 0) {
+      problems.push(`${where} must be appid:token[:encodingAESKey], the token 3-32 letters and digits`);
+    } else if (encodingAesKey !== undefined && !/^[A-Za-z0-9]{43}$/.test(encodingAesKey)) {
+      problems.push(`${where}: the EncodingAESKey must be 43 letters and digits (omit it for plaintext mode)`);
+    } else if (push.some((p) => p.appid === appid)) {
+      problems.push(`WEAPP_PUSH lists ${appid} twice`);
+    } else {
+      push.push({ appid, token, encodingAesKey });
+    }
+  }
+  return push;
 }
 
 const BOOLEANS = new Map([

@@ -12,6 +12,8 @@ export interface Metrics {
   contentChecks: Counter<'result'>;
   phoneBindings: Counter<'source'>;
   phoneVerifications: Counter<'verification'>;
+  /** WeChat message pushes by event and what they did (or why they were refused). */
+  pushEvents: Counter<'event' | 'outcome'>;
   /** Operations served from this process because Redis was away (see RELIABILITY.md). */
   cacheFallbacks: Counter<'use'>;
   /** Connection-level failures of a dependency that no request was waiting for. */
@@ -46,6 +48,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       name: 'weapp_auth_decrypt_failures_total',
       help: 'Open-data decryption failures by reason (the crypto error code)',
       labelNames: ['reason'],
+      registers: [registry],
+    }),
+    pushEvents: new Counter({
+      name: 'weapp_auth_push_events_total',
+      help: 'WeChat message pushes by event and outcome (refused_signature, refused_malformed, duplicate, failed, or what was done)',
+      labelNames: ['event', 'outcome'],
       registers: [registry],
     }),
     cacheFallbacks: new Counter({

@@ -20,7 +20,7 @@ function base32(bytes: Uint8Array): string {
   return out;
 }
 
-export type IdPrefix = 'u' | 'i' | 's' | 'c';
+export type IdPrefix = 'u' | 'i' | 's' | 'c' | 'a';
 
 /**
  * Our ids: a type prefix and 128 random bits in base32 (`u_` + 26 characters for a user). Random

@@ -1,3 +1,12 @@
+export {
+  type AuditEvent,
+  type AuditEventType,
+  type AuditFilter,
+  deleteAuditEventsBefore,
+  listAuditEvents,
+  type NewAuditEvent,
+  recordAuditEvent,
+} from './audit.ts';
 export { type OpenDatabaseOptions, openDatabase, type StoreDatabase } from './database.ts';
 export { type DatabaseTarget, DEFAULT_DATABASE_URL, parseDatabaseUrl } from './database-url.ts';
 export { type DialectName, isDatabaseUnavailable } from './dialects.ts';
@@ -34,6 +43,7 @@ export {
   type RotationResult,
   revokeFamily,
   revokeSession,
+  revokeUserSessions,
   rotateSession,
   type Session,
 } from './sessions.ts';
@@ -49,6 +59,20 @@ export {
 export { type OpenStoreOptions, openStore, type Store } from './store.ts';
 export type { Database } from './tables.ts';
 export { listUnionIdConflicts, type UnionIdConflict } from './unionid-conflicts.ts';
+export {
+  avatarInUse,
+  cancelDeletion,
+  clearPhone,
+  clearProfile,
+  type DeletionState,
+  exportUserData,
+  listDueDeletions,
+  type PurgedUser,
+  purgeUser,
+  removeIdentity,
+  requestDeletion,
+  type UserExport,
+} from './user-rights.ts';
 export {
   findUserById,
   type Gender,

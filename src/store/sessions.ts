@@ -26,7 +26,7 @@ export interface Session {
   ip: string | null;
 }
 
-export type RevokeReason = 'logout' | 'reuse' | 'admin';
+export type RevokeReason = 'logout' | 'reuse' | 'admin' | 'deletion';
 
 export interface NewSession {
   userId: string;
@@ -190,6 +190,22 @@ export async function revokeFamily(
     .updateTable('sessions')
     .set({ revoked_at: now, revoke_reason: reason })
     .where('family_id', '=', familyId)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+/** Revokes every live session of a user (account deletion, an operator); how many were live. */
+export async function revokeUserSessions(
+  db: Kysely<Database>,
+  userId: string,
+  reason: RevokeReason,
+  now: number = Date.now(),
+): Promise<number> {
+  const result = await db
+    .updateTable('sessions')
+    .set({ revoked_at: now, revoke_reason: reason })
+    .where('user_id', '=', userId)
     .where('revoked_at', 'is', null)
     .executeTakeFirst();
   return Number(result.numUpdatedRows);

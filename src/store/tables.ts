@@ -13,6 +13,7 @@ export interface Database {
   signing_keys: SigningKeysTable;
   unionid_conflicts: UnionIdConflictsTable;
   replaced_media: ReplacedMediaTable;
+  audit_events: AuditEventsTable;
 }
 
 export interface UsersTable {
@@ -33,6 +34,10 @@ export interface UsersTable {
   nickname_review: Generated<number>;
   created_at: number;
   updated_at: number;
+  /** When the user asked to delete the account; null when no deletion is pending. */
+  deletion_requested_at: number | null;
+  /** When `weapp-auth cleanup` purges the account (the cooling-off period's end). */
+  deletion_due_at: number | null;
 }
 
 export interface IdentitiesTable {
@@ -91,4 +96,18 @@ export interface ReplacedMediaTable {
   /** A media key (content hash + extension). */
   key: string;
   replaced_at: number;
+}
+
+export interface AuditEventsTable {
+  id: string;
+  at: number;
+  /** What happened, e.g. `login`, `logout`, `deletion.requested`, `push.revoke` (see src/store/audit.ts). */
+  type: string;
+  appid: string | null;
+  user_id: string | null;
+  ip: string | null;
+  /** WeChat's request id where WeChat was involved. */
+  rid: string | null;
+  /** JSON of non-personal details (counts, categories, codes); never a secret or a phone number. */
+  details: string | null;
 }

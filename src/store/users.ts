@@ -23,6 +23,8 @@ export interface User {
   nicknameReview: boolean;
   createdAt: number;
   updatedAt: number;
+  /** When a requested account deletion falls due; null when none is pending (a login cancels it). */
+  deletionDueAt: number | null;
 }
 
 export type ProfilePatch = Partial<
@@ -53,6 +55,7 @@ export function toUser(row: Selectable<UsersTable>): User {
     nicknameReview: row.nickname_review === 1,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    deletionDueAt: row.deletion_due_at ?? null,
   };
 }
 

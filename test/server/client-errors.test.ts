@@ -181,7 +181,7 @@ forEachDialect(
         ['DELETE', '/v1/login', 'POST'],
         ['GET', '/v1/token/refresh', 'POST'],
         ['PUT', '/v1/logout', 'POST'],
-        ['DELETE', '/v1/me', 'GET, HEAD, PATCH, POST'],
+        ['PUT', '/v1/me', 'GET, HEAD, DELETE, PATCH, POST'],
         ['GET', '/v1/me/avatar', 'PUT, POST'],
         ['POST', '/healthz', 'GET, HEAD'],
         ['PUT', '/media/avatars/x.png', 'GET, HEAD'],

@@ -16,12 +16,25 @@ import {
 } from '../../src/store/index.ts';
 import { forEachDialect, TEST_SECRET_KEY } from '../helpers/databases.ts';
 
-const TABLES = ['identities', 'replaced_media', 'sessions', 'signing_keys', 'unionid_conflicts', 'users'];
+const TABLES = [
+  'audit_events',
+  'identities',
+  'replaced_media',
+  'sessions',
+  'signing_keys',
+  'unionid_conflicts',
+  'users',
+];
 
 forEachDialect('store lifecycle', (h) => {
   it('migrates an empty database up, and a second run finds nothing to do', async () => {
     const database = h.track(await openDatabase(await h.freshDatabase()));
-    assert.deepEqual(await migrateToLatest(database), ['0001_initial', '0002_phone_lookup', '0003_replaced_media']);
+    assert.deepEqual(await migrateToLatest(database), [
+      '0001_initial',
+      '0002_phone_lookup',
+      '0003_replaced_media',
+      '0004_user_rights',
+    ]);
     assert.deepEqual(await migrateToLatest(database), []);
     const tables = await database.db.introspection.getTables();
     const ours = tables.filter((t) => database.schema === undefined || t.schema === database.schema).map((t) => t.name);

@@ -293,6 +293,7 @@ forEachDialect('users', (h) => {
       nicknameReview: false,
       createdAt: 1000,
       updatedAt: 1000,
+      deletionDueAt: null,
     });
     assert.equal(await findUserById(store.db, 'u_nobody'), undefined);
     assert.equal(await findIdentity(store.db, APP_A, 'o-nobody'), undefined);

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { DEFAULT_DATABASE_URL, listUnionIdConflicts, openDatabase, type UnionIdConflict } from '../../store/index.ts';
 import { loadDotEnv } from '../env.ts';
 import { openingDatabase } from '../startup-problem.ts';
+import { formatTable } from '../table.ts';
 
 /**
  * `weapp-auth conflicts`: the logins refused because WeChat's unionid for an identity belongs to
@@ -38,17 +39,9 @@ const COLUMNS: [string, (c: UnionIdConflict) => string][] = [
 
 function table(conflicts: UnionIdConflict[]): string {
   if (conflicts.length === 0) return 'No unionid conflicts.\n';
-  const rows = [COLUMNS.map(([title]) => title), ...conflicts.map((c) => COLUMNS.map(([, cell]) => cell(c)))];
-  const widths = COLUMNS.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  const lines = rows.map((r) =>
-    r
-      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
-      .join('  ')
-      .trimEnd(),
-  );
   return (
     `${conflicts.length} unionid conflict${conflicts.length === 1 ? '' : 's'}, most recently seen first. ` +
     'Their logins are refused (409 UNIONID_CONFLICT); nothing was merged.\n\n' +
-    `${lines.join('\n')}\n\nHow to resolve one: docs/user-details.md, "Unionid conflicts".\n`
+    `${formatTable(COLUMNS, conflicts)}\n\nHow to resolve one: docs/user-details.md, "Unionid conflicts".\n`
   );
 }

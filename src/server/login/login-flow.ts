@@ -3,6 +3,7 @@ import type { AppCredentials } from '../../config/config.ts';
 import {
   type Identity,
   type LoginResult,
+  recordAuditEvent,
   type Store,
   UnionIdConflictError,
   type User,
@@ -14,6 +15,7 @@ import type { AccessTokenManager, Code2SessionResult, WeChatClient } from '../..
 import { isOpenDataError, type OpenData } from '../../wechat/crypto/index.ts';
 import { ApiError } from '../errors.ts';
 import type { Metrics } from '../metrics.ts';
+import { keepAccount } from '../user-rights/account-deletion.ts';
 import { fromWeChatError } from '../wechat-errors.ts';
 import type { CodeExchanges } from './code-exchange.ts';
 import { applyLoginPhone, phoneForLogin } from './login-phone.ts';
@@ -61,6 +63,9 @@ export async function login(deps: LoginDeps, input: LoginInput): Promise<LoginOu
     const identified = await upsertIdentity(deps, input.app.appid, session);
     const linked = await applyLoginPhone(deps, identified, phone);
     const { user, openData } = await applyProfile(deps, linked, input.profile);
+    const who = { appid: input.app.appid, ip: input.meta.ip };
+    // A login during the cooling-off period of a requested deletion keeps the account.
+    if (user.deletionDueAt !== null) await keepAccount(deps.store.db, user.id, who, deps.now());
     const tokens = await deps.tokens.issue({
       userId: user.id,
       appid: input.app.appid,
@@ -68,7 +73,18 @@ export async function login(deps: LoginDeps, input: LoginInput): Promise<LoginOu
       ...input.meta,
     });
     deps.metrics.logins.inc({ outcome: linked.isNewUser ? 'new_user' : 'ok' });
-    return { tokens, user, identity: linked.identity, isNewUser: linked.isNewUser, openData };
+    await recordAuditEvent(
+      deps.store.db,
+      { type: 'login', userId: user.id, ...who, details: { newUser: linked.isNewUser } },
+      deps.now(),
+    );
+    return {
+      tokens,
+      user: { ...user, deletionDueAt: null },
+      identity: linked.identity,
+      isNewUser: linked.isNewUser,
+      openData,
+    };
   } catch (err) {
     // Only our own codes as labels: a driver's error code would grow the label set without bound.
     const outcome = err instanceof ApiError || isOpenDataError(err) ? err.code : 'INTERNAL';

@@ -2,6 +2,7 @@ import type { Migration, MigrationProvider } from 'kysely';
 import * as initial from './0001_initial.ts';
 import * as phoneLookup from './0002_phone_lookup.ts';
 import * as replacedMedia from './0003_replaced_media.ts';
+import * as userRights from './0004_user_rights.ts';
 
 /**
  * Every migration, in order, in code: the list ships inside the bundle, so no directory has to be
@@ -11,6 +12,7 @@ const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   '0001_initial': initial,
   '0002_phone_lookup': phoneLookup,
   '0003_replaced_media': replacedMedia,
+  '0004_user_rights': userRights,
 });
 
 export const migrationProvider: MigrationProvider = {

@@ -1,0 +1,161 @@
+import type { Command } from 'commander';
+import type { Kysely } from 'kysely';
+import { maskPhone } from '../../server/phone/mask.ts';
+import { mediaStoreFor } from '../../server/services.ts';
+import { deleteAccount } from '../../server/user-rights/account-deletion.ts';
+import {
+  type Database,
+  exportUserData,
+  openDatabase,
+  recordAuditEvent,
+  revokeUserSessions,
+} from '../../store/index.ts';
+import { configFromEnvironment } from '../env.ts';
+import { openingDatabase } from '../startup-problem.ts';
+import { formatTable } from '../table.ts';
+
+const DAY_MS = 86_400_000;
+
+/**
+ * `weapp-auth users`: what customer service needs for a user's request — find the account, show
+ * or export what is held, revoke every session, delete the account. Every change is audited as an
+ * operator action.
+ */
+export function registerUsers(program: Command): void {
+  const users = program.command('users').description('find, show, export, delete users and revoke their sessions');
+
+  users
+    .command('find <query>')
+    .description('users by id (u_…), openid, unionid or phone number (with or without +86)')
+    .action((query: string) =>
+      withDatabase(async (db) => {
+        const found = await findUsers(db, query.trim());
+        process.stdout.write(found.length === 0 ? `No user matches ${query}.\n` : `${formatTable(FOUND, found)}\n`);
+      }),
+    );
+
+  users
+    .command('show <userId>')
+    .alias('export')
+    .description('everything held about a user, as JSON (what GET /v1/me/export answers the user)')
+    .action((userId: string) =>
+      withDatabase(async (db) => {
+        const data = await exportUserData(db, userId);
+        if (!data) return notFound(userId);
+        await recordAuditEvent(db, { type: 'operator.exported', userId });
+        process.stdout.write(`${JSON.stringify({ exportedAt: Date.now(), ...data }, null, 2)}\n`);
+      }),
+    );
+
+  users
+    .command('revoke <userId>')
+    .description('end every session of a user at once (they log in again)')
+    .action((userId: string) =>
+      withDatabase(async (db) => {
+        const ended = await revokeUserSessions(db, userId, 'admin');
+        await recordAuditEvent(db, { type: 'operator.sessions_revoked', userId, details: { sessions: ended } });
+        process.stdout.write(`ended ${ended} live session${ended === 1 ? '' : 's'} of ${userId}\n`);
+      }),
+    );
+
+  users
+    .command('delete <userId>')
+    .description('delete a user (after DELETION_COOLING_OFF_DAYS unless --now); sessions end at once')
+    .option('--now', 'purge now, without the cooling-off period')
+    .action((userId: string, flags: { now?: boolean }) =>
+      withDatabase(async (db, config) => {
+        const state = await deleteAccount(
+          {
+            db,
+            media: mediaStoreFor(config),
+            now: Date.now,
+            coolingOffMs: flags.now ? 0 : config.deletionCoolingOffDays * DAY_MS,
+          },
+          userId,
+          { by: 'operator' },
+        );
+        if (!state) return notFound(userId);
+        await recordAuditEvent(db, { type: 'operator.deleted', userId, details: { purged: state.purged } });
+        process.stdout.write(
+          state.purged
+            ? `deleted ${userId}\n`
+            : `${userId} will be deleted at ${new Date(state.dueAt).toISOString()} unless they log in before\n`,
+        );
+      }),
+    );
+}
+
+async function withDatabase(
+  fn: (db: Kysely<Database>, config: ReturnType<typeof configFromEnvironment>) => Promise<void>,
+): Promise<void> {
+  const config = configFromEnvironment();
+  const database = await openingDatabase(config.databaseUrl, () => openDatabase({ url: config.databaseUrl }));
+  try {
+    await fn(database.db, config);
+  } finally {
+    await database.close();
+  }
+}
+
+function notFound(userId: string): void {
+  process.stderr.write(`No user ${userId}.\n`);
+  process.exitCode = 1;
+}
+
+interface Found {
+  id: string;
+  phone: string | null;
+  createdAt: number;
+  apps: string;
+}
+
+const FOUND: [string, (u: Found) => string][] = [
+  ['user', (u) => u.id],
+  ['phone', (u) => (u.phone ? maskPhone(u.phone) : '')],
+  ['apps (appid/openid)', (u) => u.apps],
+  ['created', (u) => new Date(u.createdAt).toISOString()],
+];
+
+/** One query per way in; a phone number is matched without its country code, as WeChat gives it. */
+async function findUsers(db: Kysely<Database>, query: string): Promise<Found[]> {
+  const phone = /^\+?\d[\d\s-]{5,}$/.test(query) ? query.replace(/[\s-]/g, '').replace(/^\+86/, '') : undefined;
+  const ids = new Set<string>();
+  const byUser = await db
+    .selectFrom('users')
+    .select('id')
+    .where((eb) =>
+      eb.or([
+        eb('id', '=', query),
+        eb('unionid', '=', query),
+        ...(phone === undefined ? [] : [eb('phone_number', '=', phone.replace(/^\+/, ''))]),
+      ]),
+    )
+    .execute();
+  for (const row of byUser) ids.add(row.id);
+  const byIdentity = await db
+    .selectFrom('identities')
+    .select('user_id')
+    .where((eb) => eb.or([eb('openid', '=', query), eb('unionid', '=', query)]))
+    .execute();
+  for (const row of byIdentity) ids.add(row.user_id);
+  if (ids.size === 0) return [];
+  const users = await db
+    .selectFrom('users')
+    .select(['id', 'phone_number', 'created_at'])
+    .where('id', 'in', [...ids])
+    .execute();
+  const identities = await db
+    .selectFrom('identities')
+    .select(['user_id', 'appid', 'openid'])
+    .where('user_id', 'in', [...ids])
+    .execute();
+  return users.map((u) => ({
+    id: u.id,
+    phone: u.phone_number,
+    createdAt: u.created_at,
+    apps: identities
+      .filter((i) => i.user_id === u.id)
+      .map((i) => `${i.appid}/${i.openid}`)
+      .join(' '),
+  }));
+}
