@@ -4,6 +4,7 @@ import {
   findUserOfLiveSession,
   forkSession,
   isSessionActive,
+  recordAuditEvent,
   revokeFamily,
   rotateSession,
   type Session,
@@ -172,6 +173,11 @@ export class TokenService {
         }
         // A replaced token shown again later: someone holds a copy. End the session for everyone.
         await revokeFamily(db, result.session.familyId, 'reuse', now);
+        await recordAuditEvent(
+          db,
+          { type: 'refresh.reused', userId: result.session.userId, appid: result.session.appid, ip: meta.ip },
+          now,
+        );
         throw new RefreshError(
           'REFRESH_TOKEN_REUSED',
           'This refresh token was already used; the session was ended to protect the account. Log in again.',

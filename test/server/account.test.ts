@@ -133,6 +133,31 @@ forEachDialect('account deletion and export', (h) => {
     });
   });
 
+  describe('audit log', () => {
+    let s: Stack;
+    before(async () => {
+      s = await startStack(h);
+    });
+
+    it('records phone binding, refresh-token reuse and logout, with the client IP and no secret', async () => {
+      const gus = await fullUser(s, 'audit-gus');
+      const first = await s.call('POST', '/v1/token/refresh', { body: { refreshToken: gus.refreshToken } });
+      assert.equal(first.status, 200);
+      s.clock.offsetMs += 60_000;
+      const reused = await s.call('POST', '/v1/token/refresh', { body: { refreshToken: gus.refreshToken } });
+      assert.equal(reused.body.code, 'REFRESH_TOKEN_REUSED');
+      s.clock.offsetMs = 0;
+      const again = await s.login('audit-gus');
+      assert.equal((await s.call('POST', '/v1/logout', { token: again.body.accessToken })).status, 200);
+      const events = await listAuditEvents(s.ctx.store.db, { userId: gus.userId });
+      const types = events.map((e) => e.type);
+      for (const type of ['phone.bound', 'refresh.reused', 'logout', 'login']) assert.ok(types.includes(type), type);
+      assert.ok(events.every((e) => e.type === 'phone.bound' || e.ip === '127.0.0.1'));
+      const text = JSON.stringify(events);
+      for (const secret of [gus.accessToken, gus.refreshToken]) assert.ok(!text.includes(secret));
+    });
+  });
+
   describe('GET /v1/me/export', () => {
     let s: Stack;
     before(async () => {

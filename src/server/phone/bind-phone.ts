@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { type PhoneNumber, type Store, setUserPhone, type User } from '../../store/index.ts';
+import { type PhoneNumber, recordAuditEvent, type Store, setUserPhone, type User } from '../../store/index.ts';
 import { ApiError } from '../errors.ts';
 import type { Metrics } from '../metrics.ts';
 import { maskPhone } from './mask.ts';
@@ -25,6 +25,7 @@ export async function bindPhone(
   if (!user) throw new ApiError('SESSION_REVOKED', 'The account behind this session is gone; log in again.');
   deps.metrics.phoneBindings.inc({ source });
   deps.metrics.phoneVerifications.inc({ verification });
+  await recordAuditEvent(deps.store.db, { type: 'phone.bound', userId, details: { source, verification } }, deps.now());
   deps.log.info(
     { userId, source, verification, phone: `+${phone.countryCode} ${maskPhone(phone.phoneNumber)}` },
     'phone number bound',

@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { recordAuditEvent } from '../../store/index.ts';
 import { RefreshError } from '../../tokens/index.ts';
 import { authOf, requireUser } from '../authenticate.ts';
 import type { ServerContext } from '../context.ts';
@@ -56,7 +57,9 @@ export async function sessionRoutes(app: FastifyInstance, ctx: ServerContext): P
       },
     },
     async (request) => {
-      await ctx.tokens.revoke(authOf(request).sid);
+      const claims = authOf(request);
+      await ctx.tokens.revoke(claims.sid);
+      await recordAuditEvent(ctx.store.db, { type: 'logout', userId: claims.sub, appid: claims.aud, ip: request.ip });
       return { ok: true as const };
     },
   );
