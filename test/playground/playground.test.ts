@@ -57,10 +57,17 @@ describe('playground in a real browser', { skip: missing !== undefined && !inCI 
   const status = async () => (await page.locator('#status').textContent()) ?? '';
   const trace = async () => (await page.locator('#trace').textContent()) ?? '';
 
-  /** Taps a button of the phone and waits until its work, and the trace, are done. */
+  /**
+   * Taps a button of the phone and waits until its work, and the trace, are done. When the app's
+   * privacy popup asks for consent on the way (after a removal of the mini program), the user agrees.
+   */
   async function tap(selector: string): Promise<void> {
     await page.click(selector);
-    await page.waitForSelector('#phone[data-busy="false"]');
+    await page.waitForSelector('#phone[data-busy="false"], #privacy-popup:not([hidden])');
+    if (await page.locator('#privacy-popup').isVisible()) {
+      await page.click('#privacy-agree');
+      await page.waitForSelector('#phone[data-busy="false"]');
+    }
   }
 
   interface EmulatorProfile {
@@ -96,6 +103,33 @@ describe('playground in a real browser', { skip: missing !== undefined && !inCI 
     await page.goto(playground);
     await page.waitForSelector('#phone[data-ready="true"]');
     assert.equal(await page.locator('#nickname').textContent(), 'Not logged in');
+  });
+
+  it("the first login asks for privacy consent in the app's popup: disagreed, then agreed", async () => {
+    await page.click('#login');
+    await page.waitForSelector('#privacy-popup:not([hidden])');
+    assert.equal(await page.locator('#privacy-referrer').textContent(), 'requirePrivacyAuthorize');
+    await page.click('#privacy-disagree');
+    await page.waitForSelector('#phone[data-busy="false"]');
+    assert.match(await status(), /PRIVACY_NOT_AUTHORIZED/);
+    await page.click('#login');
+    await page.waitForSelector('#privacy-popup:not([hidden])');
+    mkdirSync(join(root, 'test-results'), { recursive: true });
+    await page.screenshot({ path: join(root, 'test-results/playground-privacy.png') });
+    await page.click('#privacy-agree');
+    await page.waitForSelector('#phone[data-busy="false"]');
+    assert.match(await status(), /^Logged in as /);
+    const text = await trace();
+    for (const step of [
+      'wx.getPrivacySetting(',
+      'wx.requirePrivacyAuthorize(',
+      'privacy: requirePrivacyAuthorize waits for consent',
+      'tap: 拒绝',
+      'privacy permission is not authorized',
+      'agreePrivacyAuthorization',
+    ]) {
+      assert.ok(text.includes(step), `the trace lacks ${step}`);
+    }
   });
 
   it('login shows the nickname, and the trace shows the whole flow with secrets masked', async () => {

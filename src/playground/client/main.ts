@@ -1,4 +1,10 @@
-import { type Auth, type AuthUser, createAuth, isAuthError } from '../../../packages/miniprogram/src/index.ts';
+import {
+  type Auth,
+  type AuthUser,
+  createAuth,
+  isAuthError,
+  type PrivacyConsentRequest,
+} from '../../../packages/miniprogram/src/index.ts';
 import {
   type AuthorizationRequest,
   createWxStandIn,
@@ -62,6 +68,10 @@ const view = {
   clear: byId<HTMLButtonElement>('clear-trace'),
   appid: byId<HTMLElement>('appid'),
   wechatUser: byId<HTMLElement>('wechat-user'),
+  privacy: byId<HTMLDivElement>('privacy-popup'),
+  privacyReferrer: byId<HTMLElement>('privacy-referrer'),
+  privacyAgree: byId<HTMLButtonElement>('privacy-agree'),
+  privacyDisagree: byId<HTMLButtonElement>('privacy-disagree'),
 };
 
 let profile: ProfileView | undefined;
@@ -84,6 +94,8 @@ function describe(err: unknown): string {
   if (isAuthError(err)) {
     if (err.code === 'AUTH_DENIED') return 'Authorization denied: the profile stays empty (AUTH_DENIED).';
     if (err.code === 'PHONE_DENIED') return 'The user declined to share the phone number (PHONE_DENIED).';
+    if (err.code === 'PRIVACY_NOT_AUTHORIZED')
+      return 'The user disagreed with the privacy guide (PRIVACY_NOT_AUTHORIZED).';
     return `${err.code}: ${err.message}`;
   }
   return String(err);
@@ -100,10 +112,36 @@ async function main(): Promise<void> {
     user,
     userInfo: 'legacy',
     storage: localStorage,
+    // The app's privacy guide declares what the profile and phone flows collect (wechat-api.md §20).
+    privacy: { declared: ['UserInfo', 'PhoneNumber'], contractName: '《weapp-auth 演示隐私保护指引》' },
   });
   wx.onCall((event) => trace.wx(event));
   view.appid.textContent = config.appid;
   view.wechatUser.textContent = config.user;
+
+  // The app's privacy popup (components/privacy-popup in docs/miniprogram.md): the SDK hands it
+  // each API waiting for consent; the buttons answer it.
+  let consent: PrivacyConsentRequest | undefined;
+  const answerConsent = (answer: (request: PrivacyConsentRequest) => void) => {
+    const request = consent;
+    consent = undefined;
+    view.privacy.hidden = true;
+    if (request) answer(request);
+  };
+  view.privacyAgree.addEventListener('click', () =>
+    answerConsent((request) => {
+      // <button id="agree-privacy" open-type="agreePrivacyAuthorization">: the tap is the consent.
+      const e = wx.buttons.agreePrivacyAuthorization('agree-privacy');
+      trace.button('agreePrivacyAuthorization', e.detail);
+      request.agree(e.target.id);
+    }),
+  );
+  view.privacyDisagree.addEventListener('click', () =>
+    answerConsent((request) => {
+      trace.note('tap: 拒绝 — request.disagree()');
+      request.disagree();
+    }),
+  );
 
   const start = (): Auth => {
     // The wording hook of the permission dance (WeChat allows 4 characters on modal buttons).
@@ -120,6 +158,13 @@ async function main(): Promise<void> {
       },
     });
     auth.on('user', showUser);
+    auth.onPrivacyConsentNeeded((request) => {
+      consent = request;
+      view.privacyReferrer.textContent = request.referrer ?? '';
+      view.privacy.hidden = false;
+      trace.note(`privacy: ${request.referrer ?? 'a privacy API'} waits for consent — the app's popup is shown`);
+      request.shown();
+    });
     return auth;
   };
   let auth = start();
@@ -178,6 +223,7 @@ async function main(): Promise<void> {
   });
   view.reset.addEventListener('click', () => {
     void auth.logout().finally(() => {
+      answerConsent((request) => request.disagree());
       wx.uninstall();
       profile?.forget();
       auth = start();
