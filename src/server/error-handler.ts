@@ -8,7 +8,7 @@ import type {
 } from 'fastify';
 import { isCacheUnavailable } from '../cache/index.ts';
 import { MediaStoreError } from '../media/index.ts';
-import { isDatabaseUnavailable } from '../store/index.ts';
+import { isDatabaseUnavailable, isForeignKeyViolation } from '../store/index.ts';
 import { isOpenDataError } from '../wechat/crypto/index.ts';
 import { answerMalformedRequest } from './client-error.ts';
 import { ApiError, type ApiErrorCode, type ErrorBody } from './errors.ts';
@@ -74,6 +74,10 @@ export function toApiError(err: unknown): ApiError | undefined {
   // A dependency that failed is our outage, not a bug: 503 with Retry-After, logged by the handler.
   if (isDatabaseUnavailable(err)) return new ApiError('DATABASE_UNAVAILABLE');
   if (isCacheUnavailable(err)) return new ApiError('CACHE_UNAVAILABLE');
+  // The account was deleted (DELETE /v1/me, a WeChat cancellation push) while this request ran.
+  if (isForeignKeyViolation(err)) {
+    return new ApiError('SESSION_REVOKED', 'The account was deleted while this request ran; log in again.');
+  }
   if (err instanceof MediaStoreError) {
     // Logged by the handler (5xx); the client learns only that storage failed.
     return new ApiError('MEDIA_UNAVAILABLE', undefined, { storage: err.code });

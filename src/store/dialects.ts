@@ -36,6 +36,8 @@ interface DialectAdapter {
   connect(target: DatabaseTarget, options: ConnectOptions): Dialect;
   /** The driver error for a unique-constraint violation, which some writes treat as "lost a race". */
   isUniqueViolation(err: unknown): boolean;
+  /** A write that names a row another request deleted meanwhile (the user closed the account). */
+  isForeignKeyViolation(err: unknown): boolean;
   /** The database cannot serve now (down, cut off, locked, out of resources): worth a 503, not a 500. */
   isUnavailable(err: unknown): boolean;
 }
@@ -68,6 +70,9 @@ export const dialects: Readonly<Record<DialectName, DialectAdapter>> = Object.fr
     isUniqueViolation(err) {
       const code = errorCode(err);
       return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+    },
+    isForeignKeyViolation(err) {
+      return errorCode(err) === 'SQLITE_CONSTRAINT_FOREIGNKEY';
     },
     isUnavailable(err) {
       // Another process held the lock past busy_timeout, or the disk refused: nothing the client did.
@@ -121,9 +126,17 @@ export const dialects: Readonly<Record<DialectName, DialectAdapter>> = Object.fr
     isUniqueViolation(err) {
       return errorCode(err) === '23505';
     },
+    isForeignKeyViolation(err) {
+      return errorCode(err) === '23503';
+    },
     isUnavailable: isPostgresUnavailable,
   },
 });
+
+/** True when any dialect reads `err` as a foreign-key violation: a row this write names is gone. */
+export function isForeignKeyViolation(err: unknown): boolean {
+  return Object.values(dialects).some((adapter) => adapter.isForeignKeyViolation(err));
+}
 
 /** True when any dialect reads `err` as "the database cannot serve now" (API: DATABASE_UNAVAILABLE). */
 export function isDatabaseUnavailable(err: unknown): boolean {

@@ -9,7 +9,7 @@ export {
 } from './audit.ts';
 export { type OpenDatabaseOptions, openDatabase, type StoreDatabase } from './database.ts';
 export { type DatabaseTarget, DEFAULT_DATABASE_URL, parseDatabaseUrl } from './database-url.ts';
-export { type DialectName, isDatabaseUnavailable } from './dialects.ts';
+export { type DialectName, isDatabaseUnavailable, isForeignKeyViolation } from './dialects.ts';
 export { isStoreError, StoreError, type StoreErrorCode, UnionIdConflictError } from './errors.ts';
 export {
   findIdentity,

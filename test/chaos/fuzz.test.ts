@@ -93,7 +93,11 @@ it(`answers ${REQUESTS} hostile requests and raw garbage without a 5xx, in the e
     t.diagnostic(`fuzz: ${JSON.stringify(summary)}`);
 
     const serverErrors = Object.entries(tally.byStatus).filter(([status]) => Number(status) >= 500);
-    assert.deepEqual(serverErrors, [], 'no 5xx: nothing here fails on purpose, WeChat answers from the emulator');
+    assert.deepEqual(
+      serverErrors,
+      [],
+      `no 5xx: nothing here fails on purpose, WeChat answers from the emulator; the server logged:\n${errors.join('\n')}`,
+    );
     assert.deepEqual(tally.problems.slice(0, 20), [], `${tally.problems.length} answers broke the rules`);
     assert.deepEqual(errors.slice(0, 10), [], `error-level log lines (bugs only):\n${stderr}`);
   } finally {

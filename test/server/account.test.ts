@@ -3,8 +3,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { mediaKeyOfUrl } from '../../src/media/index.ts';
+import { toApiError } from '../../src/server/error-handler.ts';
 import { purgeDueAccounts } from '../../src/server/user-rights/account-deletion.ts';
-import { listAuditEvents } from '../../src/store/index.ts';
+import { createSession, listAuditEvents } from '../../src/store/index.ts';
 import { forEachDialect } from '../helpers/databases.ts';
 import { IMAGES, uploadRaw } from './images.ts';
 import { APPID, type Stack, startStack } from './stack.ts';
@@ -151,11 +152,26 @@ forEachDialect('account deletion and export', (h) => {
       assert.equal((await s.call('POST', '/v1/logout', { token: again.body.accessToken })).status, 200);
       const events = await listAuditEvents(s.ctx.store.db, { userId: gus.userId });
       const types = events.map((e) => e.type);
-      for (const type of ['phone.bound', 'refresh.reused', 'logout', 'login']) assert.ok(types.includes(type), type);
+      for (const type of ['phone.bound', 'refresh.reused', 'logout', 'login'] as const)
+        assert.ok(types.includes(type), type);
       assert.ok(events.every((e) => e.type === 'phone.bound' || e.ip === '127.0.0.1'));
       const text = JSON.stringify(events);
       for (const secret of [gus.accessToken, gus.refreshToken]) assert.ok(!text.includes(secret));
     });
+  });
+
+  it('a write for an account deleted meanwhile answers SESSION_REVOKED, not INTERNAL (a 500 seen in the fuzz run)', async () => {
+    const store = await h.openStore();
+    const err = await createSession(store.db, {
+      userId: 'u_deletedwhilethisloginran000000',
+      appid: APPID,
+      refreshTokenHash: 'f'.repeat(64),
+      expiresAt: Date.now() + DAY_MS,
+    }).then(
+      () => assert.fail('a session for a user that does not exist was stored'),
+      (e: unknown) => e,
+    );
+    assert.equal(toApiError(err)?.code, 'SESSION_REVOKED');
   });
 
   describe('GET /v1/me/export', () => {
