@@ -67,6 +67,19 @@ forEachDialect(
       assert.equal(p.user.prompts.length, prompts, 'nobody was asked');
       assert.deepEqual(s.emulator.control.phoneUsage(APPID2), { appid: APPID2, quick: 1, realtime: 0, remaining: 0 });
     });
+
+    it("the emulator's control API: GET and PUT /__emulator/phone-usage/:appid, bad quotas refused", async () => {
+      const url = `${s.emulator.url}/__emulator/phone-usage/${APPID2}`;
+      const put = (body: unknown) =>
+        fetch(url, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      assert.equal((await put({ remaining: -1 })).status, 400);
+      assert.equal((await put({ remaining: 'many' })).status, 400);
+      const set = await put({ remaining: 5 });
+      assert.equal(set.status, 200);
+      assert.equal(((await set.json()) as { remaining: number }).remaining, 5);
+      const got = (await fetch(url).then((r) => r.json())) as { appid: string; remaining: number };
+      assert.deepEqual([got.appid, got.remaining], [APPID2, 5]);
+    });
   },
   { only: ['sqlite'] },
 );
