@@ -1,5 +1,5 @@
-import type { PushApp } from '../config/config.ts';
-import { decryptPushMessage, PushCryptoError, verifyPushSignature } from '../wechat/push/message-crypto.ts';
+import type { PushApp } from '../../config/config.ts';
+import { decryptPushMessage, PushCryptoError, verifyPushSignature } from '../../wechat/push/message-crypto.ts';
 import { field, type PushMessage, PushMessageError, parsePushMessage } from './push-message.ts';
 
 /** WeChat retries within seconds; a signed request older than this is a replay, not a retry. */

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { ServerContext } from '../server/context.ts';
-import { ApiError } from '../server/errors.ts';
+import type { ServerContext } from '../context.ts';
+import { ApiError } from '../errors.ts';
 import { deliveryKey, openPush, PUSH_WINDOW_SECONDS, type PushQuery, PushRefused, verifyPushUrl } from './open-push.ts';
 import { field } from './push-message.ts';
 import { handleUserDataEvent, type PushOutcome } from './user-data-events.ts';

@@ -1,6 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { MediaStore } from '../media/index.ts';
-import { purgeAccount, removeAvatarIfUnused } from '../server/user-rights/account-deletion.ts';
+import type { MediaStore } from '../../media/index.ts';
 import {
   clearPhone,
   clearProfile,
@@ -8,7 +7,8 @@ import {
   findIdentity,
   recordAuditEvent,
   removeIdentity,
-} from '../store/index.ts';
+} from '../../store/index.ts';
+import { purgeAccount, removeAvatarIfUnused } from '../user-rights/account-deletion.ts';
 import { field, type PushMessage } from './push-message.ts';
 
 export interface UserDataDeps {
