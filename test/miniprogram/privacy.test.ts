@@ -42,6 +42,13 @@ forEachDialect(
       const auth = createAuth({ baseUrl: s.url, wx });
       assert.equal(await auth.privacyConsentNeeded(), false);
       await auth.ensurePrivacyConsent();
+      // A framework's H5 build whose getPrivacySetting fails: no consent asked for either.
+      const failing = {
+        ...old.wx,
+        getPrivacySetting: (options: { fail?: (err: { errMsg: string }) => void }) =>
+          options.fail?.({ errMsg: 'getPrivacySetting:fail not supported' }),
+      };
+      await createAuth({ baseUrl: s.url, wx: failing }).ensurePrivacyConsent();
     });
 
     it("the app's popup: refused (PRIVACY_NOT_AUTHORIZED, errno 104), then agreed with its button", async () => {

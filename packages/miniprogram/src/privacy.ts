@@ -52,18 +52,23 @@ export class PrivacyConsent {
    */
   async ensure(): Promise<void> {
     const wx = this.#wx;
-    if (!wx.getPrivacySetting || !wx.requirePrivacyAuthorize) return;
-    const setting = await invoke<WxPrivacySetting>('getPrivacySetting', (settle) => wx.getPrivacySetting?.(settle));
-    if (!setting.needAuthorization) return;
+    if (!wx.requirePrivacyAuthorize || !(await this.needed())) return;
     await invoke('requirePrivacyAuthorize', (settle) => wx.requirePrivacyAuthorize?.(settle));
   }
 
-  /** Whether the user still has to agree (false on base libraries without privacy checks). */
+  /**
+   * Whether the user still has to agree: false on base libraries without privacy checks, and where
+   * getPrivacySetting fails (a framework's H5 build): a privacy API called then still asks itself.
+   */
   async needed(): Promise<boolean> {
     const wx = this.#wx;
     if (!wx.getPrivacySetting) return false;
-    const setting = await invoke<WxPrivacySetting>('getPrivacySetting', (settle) => wx.getPrivacySetting?.(settle));
-    return setting.needAuthorization === true;
+    try {
+      const setting = await invoke<WxPrivacySetting>('getPrivacySetting', (s) => wx.getPrivacySetting?.(s));
+      return setting.needAuthorization === true;
+    } catch {
+      return false;
+    }
   }
 
   #register(): void {
