@@ -2,7 +2,7 @@
 // Runs every test/**/*.test.ts with node's own test runner (TypeScript through tsx).
 // Node 20's --test does not expand globs itself, so we list the files here.
 // Usage: npm test [-- path-filter ...]   e.g. npm test -- crypto emulator
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
@@ -22,7 +22,38 @@ if (files.length === 0) {
   console.error(`no test file matches ${filters.join(' ')}`);
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...flags, ...files], {
-  stdio: 'inherit',
+
+// No hang may eat CI's time. --test-timeout means different things by Node major: on 20 it bounds
+// each whole test file (the chaos fuzz test alone may take its own 600 s), from 22 each test (a
+// test's own `timeout` option wins). A file whose tests are done but whose event loop stays alive
+// (a leaked handle) would never end on 22+, whatever the timeout: --test-force-exit ends it.
+// A flag given on the command line wins over these.
+const major = Number(process.versions.node.split('.')[0]);
+const defaults = [major >= 22 ? '--test-timeout=300000' : '--test-timeout=900000', '--test-force-exit'];
+const given = new Set(flags.map((f) => f.split('=')[0]));
+const bounds = defaults.filter((f) => !given.has(f.split('=')[0]));
+
+// And a bound on the whole run (TEST_RUN_TIMEOUT_MINUTES, default 30; the suite takes about 5):
+// the runner and every test process it started are killed, and the run fails.
+const runMinutes = Number(process.env.TEST_RUN_TIMEOUT_MINUTES ?? 30);
+const child = spawn(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-concurrency=2', ...bounds, ...flags, ...files],
+  { stdio: 'inherit', detached: true },
+);
+const killAll = (signal) => {
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // Already gone.
+  }
+};
+const watchdog = setTimeout(() => {
+  console.error(`\nrun-tests: the run took more than ${runMinutes} min; killing it`);
+  killAll('SIGKILL');
+}, runMinutes * 60_000);
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => killAll(signal));
+child.on('exit', (code) => {
+  clearTimeout(watchdog);
+  process.exit(code ?? 1);
 });
-process.exit(result.status ?? 1);
