@@ -3,6 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import { LocalMediaStore } from '../../media/index.ts';
 import { AVATAR_PATH } from '../avatars/avatar-store.ts';
 import type { ServerContext } from '../context.ts';
+import { sendApiError } from '../error-handler.ts';
+import { ApiError } from '../errors.ts';
 
 const ONE_YEAR_MS = 365 * 24 * 3600_000;
 
@@ -12,21 +14,31 @@ const ONE_YEAR_MS = 365 * 24 * 3600_000;
  */
 export async function mediaRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   if (!(ctx.media instanceof LocalMediaStore)) return;
-  await app.register(fastifyStatic, {
-    root: ctx.media.directory,
-    prefix: `${AVATAR_PATH}/`,
-    decorateReply: false,
-    index: false,
-    list: false,
-    // Half-written uploads are dotfiles: never served.
-    dotfiles: 'deny',
-    maxAge: ONE_YEAR_MS,
-    immutable: true,
-    setHeaders: (reply) => {
-      // The type comes from the sniffed extension; browsers must not second-guess it.
-      reply.header('x-content-type-options', 'nosniff');
-    },
-    // Listed in /docs as /media/avatars/{name} (./openapi.ts).
-    schemaHide: true,
+  const root = ctx.media.directory;
+  await app.register(async (scope) => {
+    // A file deleted between the lookup and the read (its account was just deleted, or WeChat
+    // withdrew the profile) is simply not there: 404, not the 500 the fuzz run met. Anything
+    // else goes on to the server's own error handler.
+    scope.setErrorHandler((err, _request, reply) => {
+      if ((err as { code?: unknown }).code !== 'ENOENT') throw err;
+      return sendApiError(reply, new ApiError('NOT_FOUND', 'No such avatar (it was deleted).'));
+    });
+    await scope.register(fastifyStatic, {
+      root,
+      prefix: `${AVATAR_PATH}/`,
+      decorateReply: false,
+      index: false,
+      list: false,
+      // Half-written uploads are dotfiles: never served.
+      dotfiles: 'deny',
+      maxAge: ONE_YEAR_MS,
+      immutable: true,
+      setHeaders: (reply) => {
+        // The type comes from the sniffed extension; browsers must not second-guess it.
+        reply.header('x-content-type-options', 'nosniff');
+      },
+      // Listed in /docs as /media/avatars/{name} (./openapi.ts).
+      schemaHide: true,
+    });
   });
 }
