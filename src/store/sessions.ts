@@ -180,32 +180,37 @@ export async function revokeSession(
 }
 
 /** Revokes every token of a family (logout, or reuse detected); returns how many were still live. */
-export async function revokeFamily(
+export function revokeFamily(
   db: Kysely<Database>,
   familyId: string,
   reason: RevokeReason,
   now: number = Date.now(),
 ): Promise<number> {
-  const result = await db
-    .updateTable('sessions')
-    .set({ revoked_at: now, revoke_reason: reason })
-    .where('family_id', '=', familyId)
-    .where('revoked_at', 'is', null)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows);
+  return revokeLive(db, 'family_id', familyId, reason, now);
 }
 
 /** Revokes every live session of a user (account deletion, an operator); how many were live. */
-export async function revokeUserSessions(
+export function revokeUserSessions(
   db: Kysely<Database>,
   userId: string,
   reason: RevokeReason,
   now: number = Date.now(),
 ): Promise<number> {
+  return revokeLive(db, 'user_id', userId, reason, now);
+}
+
+/** The live rows matching `column = value` revoked; an already revoked row keeps its first reason. */
+async function revokeLive(
+  db: Kysely<Database>,
+  column: 'family_id' | 'user_id',
+  value: string,
+  reason: RevokeReason,
+  now: number,
+): Promise<number> {
   const result = await db
     .updateTable('sessions')
     .set({ revoked_at: now, revoke_reason: reason })
-    .where('user_id', '=', userId)
+    .where(column, '=', value)
     .where('revoked_at', 'is', null)
     .executeTakeFirst();
   return Number(result.numUpdatedRows);

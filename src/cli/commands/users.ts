@@ -118,7 +118,8 @@ const FOUND: [string, (u: Found) => string][] = [
 
 /** One query per way in; a phone number is matched without its country code, as WeChat gives it. */
 async function findUsers(db: Kysely<Database>, query: string): Promise<Found[]> {
-  const phone = /^\+?\d[\d\s-]{5,}$/.test(query) ? query.replace(/[\s-]/g, '').replace(/^\+86/, '') : undefined;
+  // WeChat's purePhoneNumber has no country code: "+86 138 0013 8000" is looked up as 13800138000.
+  const phone = /^\+?\d[\d\s-]{5,}$/.test(query) ? query.replace(/[\s-]/g, '').replace(/^\+86|^\+/, '') : undefined;
   const ids = new Set<string>();
   const byUser = await db
     .selectFrom('users')
@@ -127,7 +128,7 @@ async function findUsers(db: Kysely<Database>, query: string): Promise<Found[]> 
       eb.or([
         eb('id', '=', query),
         eb('unionid', '=', query),
-        ...(phone === undefined ? [] : [eb('phone_number', '=', phone.replace(/^\+/, ''))]),
+        ...(phone === undefined ? [] : [eb('phone_number', '=', phone)]),
       ]),
     )
     .execute();
