@@ -1,4 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { TEST_SECRET_KEY } from '../helpers/databases.ts';
+import { APPID, SECRET } from '../server/stack.ts';
 
 export interface Answer {
   status: number;
@@ -53,4 +55,20 @@ export async function untilOk(fn: () => Promise<Answer>, attempts = 600): Promis
     await sleep(50);
   }
   throw new Error('did not recover');
+}
+
+/**
+ * The environment of `weapp-auth serve` in a fault test: one app, WeChat played by the emulator at
+ * `wechatApiBase`, no rate limit in the way, no drain delay, info logs (the tests read them).
+ */
+export function serveEnv(wechatApiBase: string, overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    WEAPP_APPS: `${APPID}:${SECRET}`,
+    WEAPP_SECRET_KEY: TEST_SECRET_KEY,
+    WECHAT_API_BASE: wechatApiBase,
+    LOGIN_RATE_LIMIT: '100000',
+    SHUTDOWN_DELAY_MS: '0',
+    LOG_LEVEL: 'info',
+    ...overrides,
+  };
 }

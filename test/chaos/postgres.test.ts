@@ -7,7 +7,7 @@ import { forEachDialect, TEST_DATABASE_URL, TEST_SECRET_KEY } from '../helpers/d
 import { type ServeProcess, startServeProcess } from '../helpers/serve-process.ts';
 import { TcpProxy } from '../helpers/tcp-proxy.ts';
 import { APPID, SECRET } from '../server/stack.ts';
-import { call, measure, untilOk } from './http.ts';
+import { call, measure, serveEnv, untilOk } from './http.ts';
 
 /**
  * Issue 9, measured on the first release: a lost PostgreSQL connection ended the process (4 of 4
@@ -31,15 +31,7 @@ forEachDialect(
       url.host = `127.0.0.1:${proxy.port}`;
       url.searchParams.set('options', `-c search_path=${schema}`);
       url.searchParams.set('application_name', appName);
-      serve = await startServeProcess({
-        DATABASE_URL: url.toString(),
-        WEAPP_APPS: `${APPID}:${SECRET}`,
-        WEAPP_SECRET_KEY: TEST_SECRET_KEY,
-        WECHAT_API_BASE: (await emulator).url,
-        LOGIN_RATE_LIMIT: '100000',
-        SHUTDOWN_DELAY_MS: '0',
-        LOG_LEVEL: 'info',
-      });
+      serve = await startServeProcess(serveEnv((await emulator).url, { DATABASE_URL: url.toString() }));
       const { code } = (await emulator).control.login(APPID, 'chaos-pg');
       const login = await call(serve.url, 'POST', '/v1/login', { code });
       assert.equal(login.status, 200, login.text);

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startEmulator } from '../../src/emulator/start.ts';
-import { TEST_SECRET_KEY } from '../helpers/databases.ts';
 import { RedisProcess, redisServerProblem } from '../helpers/redis-process.ts';
 import { type ServeProcess, startServeProcess } from '../helpers/serve-process.ts';
 import { APPID, SECRET } from '../server/stack.ts';
-import { type Answer, call, measure, untilOk } from './http.ts';
+import { type Answer, call, measure, serveEnv, untilOk } from './http.ts';
 
 const inCI = Boolean(process.env.CI);
 
@@ -26,15 +25,7 @@ describe('Redis killed under weapp-auth serve', {
   before(async () => {
     if (redisServerProblem) throw new Error(`${redisServerProblem} — CI is set, so this fails instead of skipping`);
     redis = await RedisProcess.start();
-    serve = await startServeProcess({
-      REDIS_URL: redis.url,
-      WEAPP_APPS: `${APPID}:${SECRET}`,
-      WEAPP_SECRET_KEY: TEST_SECRET_KEY,
-      WECHAT_API_BASE: (await emulator).url,
-      LOGIN_RATE_LIMIT: '100000',
-      SHUTDOWN_DELAY_MS: '0',
-      LOG_LEVEL: 'info',
-    });
+    serve = await startServeProcess(serveEnv((await emulator).url, { REDIS_URL: redis.url }));
   });
 
   after(async () => {

@@ -4,10 +4,9 @@ import { after, before, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 import { startEmulator } from '../../src/emulator/start.ts';
-import { TEST_SECRET_KEY } from '../helpers/databases.ts';
 import { type ServeProcess, startServeProcess } from '../helpers/serve-process.ts';
 import { APPID, SECRET } from '../server/stack.ts';
-import { call } from './http.ts';
+import { call, serveEnv } from './http.ts';
 
 /**
  * Issue 9, measured on the first release: SIGTERM with a keep-alive request in flight exited
@@ -26,14 +25,7 @@ let token = '';
 
 before(async () => {
   const emulator = await emulatorReady;
-  serve = await startServeProcess({
-    WEAPP_APPS: `${APPID}:${SECRET}`,
-    WEAPP_SECRET_KEY: TEST_SECRET_KEY,
-    WECHAT_API_BASE: emulator.url,
-    LOGIN_RATE_LIMIT: '100000',
-    SHUTDOWN_DELAY_MS: String(DRAIN_MS),
-    LOG_LEVEL: 'info',
-  });
+  serve = await startServeProcess(serveEnv(emulator.url, { SHUTDOWN_DELAY_MS: String(DRAIN_MS) }));
   const { code } = emulator.control.login(APPID, 'chaos-shutdown');
   const login = await call(serve.url, 'POST', '/v1/login', { code });
   assert.equal(login.status, 200, login.text);
