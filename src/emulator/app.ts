@@ -6,6 +6,7 @@ import { EmulatorState } from './state.ts';
 import { jscode2session } from './wechat/jscode2session.ts';
 import { msgSecCheck } from './wechat/msg-sec-check.ts';
 import { getUserPhoneNumber } from './wechat/phone-number.ts';
+import { getUserRiskRank } from './wechat/risk-rank.ts';
 import { registerWechatEndpoint, sendUnknownPath } from './wechat/route.ts';
 import { checkSession, resetUserSessionKey } from './wechat/session-key.ts';
 import { stableToken } from './wechat/stable-token.ts';
@@ -19,6 +20,7 @@ const ENDPOINTS = [
   checkSession,
   resetUserSessionKey,
   msgSecCheck,
+  getUserRiskRank,
 ];
 
 /** The emulator's Fastify app, with its control object attached for in-process use. */

@@ -7,6 +7,7 @@ export const WECHAT_APIS = [
   'checksession',
   'resetusersessionkey',
   'msg_sec_check',
+  'getuserriskrank',
 ] as const;
 
 export type WechatApi = (typeof WECHAT_APIS)[number];

@@ -29,6 +29,8 @@ export interface UserRecord {
   profile: Profile & { place?: number };
   /** Marked high-risk: code2Session answers 40226. */
   risky: boolean;
+  /** What getuserriskrank answers for this user in any app: 0 (default) to 4, higher is riskier. */
+  riskRank: number;
 }
 
 /** One user in one app: what WeChat keeps per (appid, openid). */
@@ -51,6 +53,7 @@ export interface UserInput extends Partial<Omit<Profile, 'purePhoneNumber'>> {
   purePhoneNumber?: string;
   phoneNumber?: string;
   risky?: boolean;
+  riskRank?: number;
 }
 
 const NAME = /^[\w.@+-]{1,64}$/;
@@ -152,6 +155,13 @@ export class Directory {
       p.country ??= '';
     }
     if (i.risky !== undefined) record.risky = typeof i.risky === 'boolean' ? i.risky : bad('risky must be a boolean');
+    if (i.riskRank !== undefined) {
+      const rank = i.riskRank;
+      record.riskRank =
+        typeof rank === 'number' && Number.isInteger(rank) && rank >= 0 && rank <= 4
+          ? rank
+          : bad('riskRank must be a whole number from 0 to 4');
+    }
     return record;
   }
 
@@ -161,7 +171,7 @@ export class Directory {
     if (!record) {
       if (typeof name !== 'string' || !NAME.test(name)) bad('user must be 1-64 characters of [A-Za-z0-9_.@+-]');
       const profile: GeneratedProfile = generateProfile(this.#derive, name);
-      record = { user: name, profile, risky: false };
+      record = { user: name, profile, risky: false, riskRank: 0 };
       this.#users.set(name, record);
     }
     return record;

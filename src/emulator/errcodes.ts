@@ -35,6 +35,7 @@ export const ERRMSG: Readonly<Record<number, string>> = {
   87008: 'invalid sig_method',
   87009: 'invalid signature',
   87014: 'risky content',
+  9410009: 'test quota reached',
 };
 
 /** A business error as WeChat answers it: HTTP 200, `{errcode, errmsg}`. */

@@ -35,6 +35,8 @@ export interface EmulatorLimits {
   /** msg_sec_check calls per app per minute (44991) and per day (45009). */
   msgSecCheckPerMinute: number;
   msgSecCheckPerDay: number;
+  /** getuserriskrank test calls (`is_test: true`) per app per day (9410009); WeChat publishes no figure. */
+  riskRankTestPerDay: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<EmulatorLimits> = Object.freeze({
@@ -46,6 +48,7 @@ export const DEFAULT_LIMITS: Readonly<EmulatorLimits> = Object.freeze({
   forceRefreshSpacingMs: 30_000,
   msgSecCheckPerMinute: 4000,
   msgSecCheckPerDay: 2_000_000,
+  riskRankTestPerDay: 1000,
 });
 
 export interface EmulatorOptions {

@@ -26,6 +26,8 @@ export interface IdentityView {
 export interface UserView {
   user: string;
   risky: boolean;
+  /** What getuserriskrank answers for this user. */
+  riskRank: number;
   profile: {
     nickName: string;
     avatarUrl: string;
@@ -61,6 +63,7 @@ export function userView(record: UserRecord, directory: Directory, now: number):
   return {
     user: record.user,
     risky: record.risky,
+    riskRank: record.riskRank,
     profile: {
       nickName: profile.nickName,
       avatarUrl: profile.avatarUrl,

@@ -1,4 +1,4 @@
-import type { AppRecord } from '../directory.ts';
+import type { Account, AppRecord } from '../directory.ts';
 import { WxError } from '../errcodes.ts';
 import type { TokenRecord } from '../tokens.ts';
 import type { WxCall } from './route.ts';
@@ -43,4 +43,28 @@ export function authenticateApp(call: WxCall, appid: string, secret: string): Ap
 /** Counts a call against an app's quota, answering `errcode` once it is spent. */
 export function takeQuota(call: WxCall, key: string, window: 'minute' | 'day', limit: number, errcode: number): void {
   if (!call.state.quotas.take(key, window, limit, call.now())) throw new WxError(errcode);
+}
+
+/** WeChat's "visited the mini program recently" window (61010 past it): 2 hours (wechat-api.md §7.1, §18). */
+export const VISIT_WINDOW_MS = 2 * 3600_000;
+
+/**
+ * The openid of a user-scoped API: known (40003), of the token's app (43104) and, unless the
+ * call is exempt, seen in the mini program within the visit window (61010).
+ */
+export function requireVisitor(
+  call: WxCall,
+  appid: string,
+  openid: unknown,
+  options: { visitRequired: boolean } = { visitRequired: true },
+): Account {
+  if (typeof openid !== 'string' || openid === '') throw new WxError(40003);
+  const account = call.state.directory.accountByOpenid(openid);
+  if (!account) throw new WxError(40003);
+  if (account.appid !== appid) throw new WxError(43104);
+  call.user = account.user;
+  if (!options.visitRequired) return account;
+  const seen = account.lastVisitAt;
+  if (seen === undefined || call.now() - seen > VISIT_WINDOW_MS) throw new WxError(61010);
+  return account;
 }

@@ -1,10 +1,9 @@
 import { judge } from '../content-rules.ts';
 import { WxError } from '../errcodes.ts';
 import { newRid } from '../ids.ts';
-import { appOfToken, requireAccessToken, takeQuota } from './guards.ts';
+import { appOfToken, requireAccessToken, requireVisitor, takeQuota } from './guards.ts';
 import type { WechatEndpoint, WxCall } from './route.ts';
 
-export const VISIT_WINDOW_MS = 2 * 3600_000;
 const MAX_CONTENT = 2500;
 
 function text(body: Record<string, unknown>, name: string): string | undefined {
@@ -28,14 +27,8 @@ function checkV2(call: WxCall, appid: string, body: Record<string, unknown>): Re
   if ([...content].length > MAX_CONTENT) throw new WxError(40097);
   const scene = body.scene;
   if (scene !== 1 && scene !== 2 && scene !== 3 && scene !== 4) throw new WxError(40129);
-  const openid = body.openid;
-  if (typeof openid !== 'string' || openid === '') throw new WxError(40003);
-  const account = call.state.directory.accountByOpenid(openid);
-  if (!account) throw new WxError(40003);
-  if (account.appid !== appid) throw new WxError(43104);
-  call.user = account.user;
+  requireVisitor(call, appid, body.openid);
   const now = call.now();
-  if (account.lastVisitAt === undefined || now - account.lastVisitAt > VISIT_WINDOW_MS) throw new WxError(61010);
 
   const texts = [content, text(body, 'title'), text(body, 'nickname'), text(body, 'signature')];
   const verdict = judge(
