@@ -9,6 +9,7 @@ import type {
   PhoneNumberInput,
   SessionKeyInput,
   StableAccessTokenInput,
+  UserRiskRankInput,
 } from './inputs.ts';
 import { silentLogger, type WeChatLogger } from './logger.ts';
 import {
@@ -21,7 +22,9 @@ import {
   parseMsgSecCheck,
   parsePhoneNumber,
   parseResetSessionKey,
+  parseUserRiskRank,
   type ResetSessionKeyResult,
+  type UserRiskRankResult,
 } from './responses.ts';
 import { DEFAULT_RETRY, type RetryOptions } from './retry.ts';
 import { type CallSpec, type WeChatCallEvent, WeChatTransport } from './transport.ts';
@@ -265,6 +268,44 @@ export class WeChatClient {
         retry: 'repeatable',
       },
       parseMsgSecCheck,
+    );
+  }
+
+  /**
+   * `POST /wxa/getuserriskrank` (wechat-api.md §18): WeChat's risk rank of a user at sign-up
+   * (scene 0) or in a promotion (scene 1). A read: repeated on transient failures.
+   */
+  async getUserRiskRank(input: UserRiskRankInput): Promise<UserRiskRankResult> {
+    const { accessToken, appid, openid, scene, clientIp, mobileNo, emailAddress, extendedInfo, isTest } = requireInput(
+      input,
+      'getUserRiskRank',
+    );
+    if (scene !== 0 && scene !== 1) throw new TypeError('scene must be 0 or 1');
+    const body: JsonObject = {
+      appid: requireString(appid, 'appid'),
+      openid: requireString(openid, 'openid'),
+      scene,
+      client_ip: requireString(clientIp, 'clientIp'),
+    };
+    if (optionalString(mobileNo, 'mobileNo') !== undefined) body.mobile_no = mobileNo;
+    if (optionalString(emailAddress, 'emailAddress') !== undefined) body.email_address = emailAddress;
+    if (optionalString(extendedInfo, 'extendedInfo') !== undefined) body.extended_info = extendedInfo;
+    if (isTest !== undefined) {
+      if (typeof isTest !== 'boolean') throw new TypeError('isTest must be a boolean when given');
+      body.is_test = isTest;
+    }
+    return this.#transport.call(
+      {
+        api: 'getUserRiskRank',
+        appid,
+        method: 'POST',
+        path: '/wxa/getuserriskrank',
+        query: { access_token: requireString(accessToken, 'accessToken') },
+        body,
+        sensitive: [accessToken],
+        retry: 'repeatable',
+      },
+      parseUserRiskRank,
     );
   }
 

@@ -6,7 +6,8 @@ export type WeChatApi =
   | 'getPhoneNumber'
   | 'checkSessionKey'
   | 'resetUserSessionKey'
-  | 'msgSecCheck';
+  | 'msgSecCheck'
+  | 'getUserRiskRank';
 
 /**
  * What an errcode means for the caller, as a closed union so the server can `switch` on it to pick
@@ -35,7 +36,7 @@ export type WeChatErrorCategory =
   | 'invalid_openid'
   /** The session_key we signed with is stale or gone: the user must log in again. */
   | 'session_key_invalid'
-  /** msgSecCheck: the user has not opened the mini program in the last 2 hours. */
+  /** msgSecCheck, getUserRiskRank: the user has not opened the mini program in the last 2 hours. */
   | 'user_inactive'
   /** WeChat says the request itself is malformed: a bug on our side. */
   | 'invalid_request'
@@ -91,6 +92,7 @@ const GENERAL: ReadonlyMap<number, ErrcodeInfo> = new Map([
   [89506, info('ip_not_allowed', 'caller IP rejected twice by the admin, blocked for 24 hours')],
   [89507, info('ip_not_allowed', 'caller IP rejected by the admin, blocked for 1 hour')],
   [400081, info('permission_denied', 'no permission for phone numbers')],
+  [9410009, info('quota_exceeded', 'getuserriskrank test-call quota reached')],
 ]);
 
 /** The same errcode means something else on some APIs; these win over GENERAL. */

@@ -29,6 +29,7 @@ export type {
   PhoneNumberInput,
   SessionKeyInput,
   StableAccessTokenInput,
+  UserRiskRankInput,
 } from './inputs.ts';
 export { silentLogger, type WeChatLogger } from './logger.ts';
 export { MemoryAccessTokenStore } from './memory-token-store.ts';
@@ -40,6 +41,7 @@ export type {
   MsgSecSuggest,
   PhoneNumberResult,
   ResetSessionKeyResult,
+  UserRiskRankResult,
 } from './responses.ts';
 export { DEFAULT_RETRY, type RetryMode, type RetryOptions } from './retry.ts';
 export type { AccessTokenStore, StoredAccessToken } from './token-store.ts';

@@ -49,3 +49,19 @@ export interface MsgSecCheckInput extends AccessTokenCall {
   /** A personal signature; meaningful for scene 1 only. */
   signature?: string;
 }
+
+export interface UserRiskRankInput extends AccessTokenCall {
+  /** Sent again in the body, as WeChat asks, although the access token implies it. */
+  appid: string;
+  /** Must belong to `appid` (43104) and have visited the mini program recently (61010). */
+  openid: string;
+  /** 0 registration, 1 marketing abuse (wechat-api.md §18). */
+  scene: 0 | 1;
+  /** The user's address as this server saw it; WeChat cannot know it. */
+  clientIp: string;
+  mobileNo?: string;
+  emailAddress?: string;
+  extendedInfo?: string;
+  /** A test call: its own quota (9410009), no visit check. */
+  isTest?: boolean;
+}

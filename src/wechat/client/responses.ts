@@ -56,6 +56,13 @@ export interface MsgSecCheckResult {
   detail: MsgSecCheckDetail[];
 }
 
+export interface UserRiskRankResult {
+  /** 0–4, higher is riskier. WeChat maps no action to it; the caller's policy decides. */
+  riskRank: number;
+  /** WeChat's `unoin_id`: an id of this request (above 2³¹), not a unionid. */
+  unoinId: number;
+}
+
 /** A success body without the fields the API documents. Names the field, never its value. */
 export class UnexpectedBodyError extends Error {
   constructor(readonly field: string) {
@@ -157,4 +164,10 @@ export function parseMsgSecCheck(body: JsonObject): MsgSecCheckResult {
     traceId: str(body, 'trace_id'),
     detail: detail.map(parseDetail),
   };
+}
+
+export function parseUserRiskRank(body: JsonObject): UserRiskRankResult {
+  const riskRank = num(body.risk_rank, 'risk_rank');
+  if (!Number.isInteger(riskRank) || riskRank < 0 || riskRank > 4) throw new UnexpectedBodyError('risk_rank');
+  return { riskRank, unoinId: num(body.unoin_id, 'unoin_id') };
 }

@@ -90,6 +90,19 @@ const DOCUMENTED: Record<WeChatApi, Row[]> = {
     [47001, 'data format error', 'invalid_request'],
     [61010, 'code is expired', 'user_inactive'],
   ],
+  // wechat-api.md §18's table.
+  getUserRiskRank: [
+    [-1, 'system error', 'busy'],
+    [40001, 'invalid credential, access_token is invalid or not latest', 'token_invalid'],
+    [40003, 'invalid openid', 'invalid_openid'],
+    [40129, 'invalid scene', 'invalid_request'],
+    [43104, 'appid and openid not match', 'invalid_openid'],
+    [44002, 'empty post data', 'invalid_request'],
+    [47001, 'data format error', 'invalid_request'],
+    [48001, 'api unauthorized', 'permission_denied'],
+    [61010, 'code is expired', 'user_inactive'],
+    [9410009, 'test quota reached', 'quota_exceeded'],
+  ],
 };
 
 const PATHS: Record<WeChatApi, string> = {
@@ -100,6 +113,7 @@ const PATHS: Record<WeChatApi, string> = {
   checkSessionKey: '/wxa/checksession',
   resetUserSessionKey: '/wxa/resetusersessionkey',
   msgSecCheck: '/wxa/msg_sec_check',
+  getUserRiskRank: '/wxa/getuserriskrank',
 };
 
 const credentials = { appid: SAMPLE.appid, secret: SAMPLE.secret };
@@ -121,6 +135,8 @@ function invoke(client: WeChatClient, api: WeChatApi): Promise<unknown> {
       return client.resetUserSessionKey({ ...tokenCall, openid: SAMPLE.openid, sessionKey: SAMPLE.sessionKey });
     case 'msgSecCheck':
       return client.msgSecCheck({ ...tokenCall, openid: SAMPLE.openid, content: 'hello', scene: 2 });
+    case 'getUserRiskRank':
+      return client.getUserRiskRank({ ...tokenCall, openid: SAMPLE.openid, scene: 0, clientIp: '203.0.113.7' });
   }
 }
 
