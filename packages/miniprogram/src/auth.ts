@@ -8,6 +8,7 @@ import { askToOpenSettings, DEFAULT_USERINFO_PROMPT, type PromptWording, wasRefu
 import { bindPhone, type PhoneNumberEvent } from './phone.ts';
 import { PrivacyConsent, type PrivacyConsentListener } from './privacy.ts';
 import { type ProfileUpdate, updateProfile } from './profile.ts';
+import { QrLogin } from './qr-login.ts';
 import { isRepeatable, isTransient, type RetryPolicy, retryDelay, retryPolicy } from './retry.ts';
 import type { Session } from './session.ts';
 import { SessionStorage } from './storage.ts';
@@ -39,6 +40,11 @@ export class Auth {
   readonly #avatarField: string;
   readonly #retry: RetryPolicy;
   readonly #privacy: PrivacyConsent;
+  /**
+   * Scan to log in on a website: the confirm page's inspect(scene), confirm(scene), cancel(scene),
+   * each as this user (see docs/miniprogram.md, "Scan to log in on a website").
+   */
+  readonly qrLogin: QrLogin;
   #tokens: StoredTokens | undefined;
   #user: AuthUser | undefined;
   readonly #logins = new SingleFlight<LoginResult>();
@@ -64,6 +70,7 @@ export class Auth {
     this.#avatarField = options.avatarField ?? 'file';
     this.#retry = retryPolicy(options.retry);
     this.#privacy = new PrivacyConsent(wx);
+    this.qrLogin = new QrLogin((options) => this.request(options));
     // A restart picks the session up where it was: no wx.login until the server says otherwise.
     this.#tokens = this.#storage.readTokens();
     this.#user = this.#storage.readUser();

@@ -19,6 +19,7 @@ export { DEFAULT_USERINFO_PROMPT, type PromptWording } from './permission.ts';
 export type { PhoneNumberDetail, PhoneNumberEvent, PhoneVerification } from './phone.ts';
 export type { PrivacyConsentListener, PrivacyConsentRequest } from './privacy.ts';
 export type { ProfileUpdate } from './profile.ts';
+export type { QrLogin, QrLoginOutcome, QrLoginRequest, QrLoginStatus } from './qr-login.ts';
 export { DEFAULT_RETRY, type RetryOptions } from './retry.ts';
 export type { AuthUser, LoginResult, NextStep } from './types.ts';
 export type {
