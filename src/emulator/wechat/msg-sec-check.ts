@@ -4,6 +4,9 @@ import { newRid } from '../ids.ts';
 import { appOfToken, requireAccessToken, requireVisitor, takeQuota } from './guards.ts';
 import type { WechatEndpoint, WxCall } from './route.ts';
 
+/** Where it was first defined; the visit checks live in guards.ts (requireVisitor). */
+export { VISIT_WINDOW_MS } from './guards.ts';
+
 const MAX_CONTENT = 2500;
 
 function text(body: Record<string, unknown>, name: string): string | undefined {
