@@ -6,6 +6,7 @@ import type { ServerContext } from './context.ts';
 import { errorHandlingOptions, installErrorHandling } from './error-handler.ts';
 import { ApiError } from './errors.ts';
 import { installLifecycleHooks } from './lifecycle.ts';
+import { OneLineRequestLog } from './logger.ts';
 import { openapiOptions } from './openapi.ts';
 import { pushRoutes } from './push/push-routes.ts';
 import { rateLimitStore } from './rate-limit-store.ts';
@@ -37,6 +38,8 @@ export async function buildServer(ctx: ServerContext, options: BuildServerOption
     // One logger for requests and for dependency events outside them (ctx.log), unless a test
     // hands its own options.
     ...(options.logger === undefined ? { loggerInstance: ctx.log } : { logger: options.logger }),
+    // One line per request at info (./logger.ts), not Fastify's two.
+    logController: new OneLineRequestLog(),
     // Our SHUTTING_DOWN answer (lifecycle hooks) replaces Fastify's plain 503 while closing.
     return503OnClosing: false,
     // On close, idle keep-alive sockets go at once; busy ones after their answer.
