@@ -1,3 +1,5 @@
+import { QR_LOGIN_ERRORS } from './qr-login/errors.ts';
+
 /**
  * Every error code the HTTP API can answer, with its status and a default message a developer can
  * act on. One catalogue, so the README's error table can be tested against it.
@@ -102,6 +104,7 @@ export const API_ERRORS = {
   },
   WECHAT_ERROR: { status: 502, message: 'WeChat answered with an unexpected error.' },
   INTERNAL: { status: 500, message: 'Internal error; it has been logged.' },
+  ...QR_LOGIN_ERRORS,
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ApiErrorCode = keyof typeof API_ERRORS;
