@@ -44,22 +44,20 @@ export class QrLogin {
 
   /** Marks the ticket scanned by this user and answers what the confirm page shows. */
   inspect(scene: string): Promise<QrLoginRequest> {
-    // Repeatable: the server answers a second scan by the same user as the first.
-    return this.#post<QrLoginRequest>('scan', scene, true);
+    return this.#post<QrLoginRequest>('scan', scene);
   }
 
   /** The user's explicit yes: the browser that shows the code is logged in as this user. */
   confirm(scene: string): Promise<QrLoginOutcome> {
-    // Not repeated by the SDK: a second confirm after a lost answer would report the first as an error.
-    return this.#post<QrLoginOutcome>('confirm', scene, false);
+    return this.#post<QrLoginOutcome>('confirm', scene);
   }
 
   /** The user's no: the browser learns the code was refused and stops waiting. */
   cancel(scene: string): Promise<QrLoginOutcome> {
-    return this.#post<QrLoginOutcome>('cancel', scene, true);
+    return this.#post<QrLoginOutcome>('cancel', scene);
   }
 
-  async #post<T>(step: 'scan' | 'confirm' | 'cancel', scene: string, retry: boolean): Promise<T> {
+  async #post<T>(step: 'scan' | 'confirm' | 'cancel', scene: string): Promise<T> {
     if (typeof scene !== 'string' || scene === '') {
       // No request: a page opened without a code (from the menu, a share) has nothing to confirm.
       throw new AuthError(
@@ -67,7 +65,10 @@ export class QrLogin {
         "qrLogin: scene must be the code's scene, decodeURIComponent(options.scene) in the page's onLoad.",
       );
     }
-    const res = await this.#request<T>({ url: `/v1/qr-login/${step}`, method: 'POST', data: { scene }, retry });
+    // Each is sent again after a 503 or no answer: the server answers a repeat by the same user as
+    // the first (and the browser still gets the tokens once).
+    const data = { scene };
+    const res = await this.#request<T>({ url: `/v1/qr-login/${step}`, method: 'POST', data, retry: true });
     return res.data;
   }
 }
