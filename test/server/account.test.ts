@@ -83,6 +83,18 @@ forEachDialect('account deletion and export', (h) => {
       assert.equal((await s.call('GET', '/v1/me', { token: cat.accessToken })).status, 200);
     });
 
+    it("takes wx.request's DELETE: Content-Type application/json with no body; bytes that are not JSON stay refused", async () => {
+      const login = await s.login('del-wx');
+      const token = login.body.accessToken as string;
+      const json = { 'content-type': 'application/json' };
+      const garbled = await s.call('DELETE', '/v1/me', { token, headers: json, body: 'not json' });
+      assert.equal(garbled.status, 400, garbled.text);
+      assert.equal(garbled.body.code, 'INVALID_JSON');
+      const res = await s.call('DELETE', '/v1/me', { token, headers: json });
+      assert.equal(res.status, 200, res.text);
+      assert.equal(res.body.status, 'deleted');
+    });
+
     it('asks for a bearer token', async () => {
       const res = await s.call('DELETE', '/v1/me');
       assert.equal(res.status, 401);

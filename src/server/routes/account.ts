@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { exportUserData, recordAuditEvent } from '../../store/index.ts';
 import { authOf, requireUser } from '../authenticate.ts';
 import type { ServerContext } from '../context.ts';
@@ -17,11 +17,24 @@ const DeletionResponse = Type.Object({
   purgeAt: Type.Integer({ description: 'ms since the epoch' }),
 });
 
+/**
+ * wx.request sends `Content-Type: application/json` on every request, a DELETE without `data` too,
+ * and Fastify would refuse that empty body as malformed JSON. This route takes no body: an empty
+ * one is no body. A DELETE that does carry bytes is still parsed (and refused when not JSON).
+ */
+function emptyBodyIsNoBody(request: FastifyRequest, _reply: FastifyReply, done: () => void): void {
+  const { headers } = request;
+  const empty = headers['transfer-encoding'] === undefined && (headers['content-length'] ?? '0') === '0';
+  if (empty) delete headers['content-type'];
+  done();
+}
+
 /** Flow 8: the user's rights — close the account (PIPL Art. 47) and take a copy of the data (Art. 45). */
 export async function accountRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   app.delete(
     '/v1/me',
     {
+      onRequest: emptyBodyIsNoBody,
       preHandler: requireUser(ctx),
       schema: {
         tags: ['me'],
