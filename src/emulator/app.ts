@@ -4,6 +4,7 @@ import { CONTROL_PREFIX, controlRoutes } from './control-routes.ts';
 import { type EmulatorOptions, resolveOptions } from './options.ts';
 import { EmulatorState } from './state.ts';
 import { jscode2session } from './wechat/jscode2session.ts';
+import { mediaCheckAsync } from './wechat/media-check-async.ts';
 import { msgSecCheck } from './wechat/msg-sec-check.ts';
 import { getUserPhoneNumber } from './wechat/phone-number.ts';
 import { getUserRiskRank } from './wechat/risk-rank.ts';
@@ -20,6 +21,7 @@ const ENDPOINTS = [
   checkSession,
   resetUserSessionKey,
   msgSecCheck,
+  mediaCheckAsync,
   getUserRiskRank,
 ];
 

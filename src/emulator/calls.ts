@@ -7,6 +7,7 @@ export const WECHAT_APIS = [
   'checksession',
   'resetusersessionkey',
   'msg_sec_check',
+  'media_check_async',
   'getuserriskrank',
 ] as const;
 

@@ -39,6 +39,11 @@ export class CodeBook<T> {
     if (entry) entry.usedAt = now;
   }
 
+  /** Forgets the codes whose owner matches, so they answer as unknown: an authorization withdrawn. */
+  revokeWhere(match: (value: T) => boolean): void {
+    for (const [code, entry] of this.#codes) if (match(entry.value)) this.#codes.delete(code);
+  }
+
   clear(): void {
     this.#codes.clear();
   }

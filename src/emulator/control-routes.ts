@@ -2,6 +2,7 @@ import cors from '@fastify/cors';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { EmulatorControl } from './control.ts';
 import { type ControlErrorCode, EmulatorControlError } from './directory.ts';
+import { pushControlRoutes } from './push/push-control-routes.ts';
 import type { ResetScope } from './state.ts';
 
 export const CONTROL_PREFIX = '/__emulator';
@@ -11,6 +12,9 @@ const STATUS: Record<ControlErrorCode, number> = {
   UNKNOWN_APP: 404,
   UNKNOWN_USER: 404,
   CLOCK_NOT_ADVANCEABLE: 409,
+  NO_PUSH_URL: 409,
+  PUSH_URL_CHECK_FAILED: 422,
+  UNKNOWN_MEDIA_CHECK: 404,
 };
 
 type Body = Record<string, unknown>;
@@ -124,6 +128,8 @@ export async function controlRoutes(app: FastifyInstance, options: { control: Em
     control.reset((body(request).scope ?? 'all') as ResetScope);
     return reply.code(204).send();
   });
+
+  await pushControlRoutes(app, control.push);
 
   app.get('/clock', async () => ({ now: control.now() }));
   app.post('/clock/advance', async (request) => ({ now: control.advanceClock(body(request).ms as number) }));

@@ -16,6 +16,8 @@ import {
   userInfoPayload,
 } from './phone/open-data.ts';
 import { LANGS, type Lang } from './phone/profiles.ts';
+import { PushControl } from './push/push-control.ts';
+import { REVOKE_PHONE } from './push/user-events.ts';
 import { currentSessionKey, loginSession } from './sessions.ts';
 import type { EmulatorState, ResetScope } from './state.ts';
 import { type AppView, appView, type CallsView, type UserView, userView } from './views.ts';
@@ -91,9 +93,12 @@ function lang(value: unknown): Lang {
  */
 export class EmulatorControl {
   readonly #state: EmulatorState;
+  /** Message push, the user's revocations in WeChat's settings, media checks. */
+  readonly push: PushControl;
 
   constructor(state: EmulatorState) {
     this.#state = state;
+    this.push = new PushControl(state);
   }
 
   /** What this emulator runs with; the seed reproduces its openids, unionids and profiles. */
@@ -249,6 +254,8 @@ export class EmulatorControl {
     if (!state.phoneBilling.hasQuota(appid)) return { errMsg: `${api}:fail no quota`, errno: 1400001 };
     if (deny) return { errMsg: `${api}:fail user deny` };
     state.phoneBilling.charge(appid, kind);
+    // Allowing the button again grants the phone number anew after a revocation (RevokeInfo 8).
+    account.revoked = account.revoked?.filter((code) => code !== REVOKE_PHONE);
     const code = newPhoneCode();
     state.phoneCodes.issue(code, { appid: account.appid, user: account.user }, state.now());
     const sessionKey = currentSessionKey(account, state.now());
@@ -340,6 +347,12 @@ export class EmulatorControl {
   #visit(appid: string, user: string): { app: AppRecord; account: Account } {
     const app = this.#state.phoneApp(appid);
     if (typeof user !== 'string') bad('user must be a string');
+    if (this.#state.directory.findUser(user)?.deleted) {
+      throw new EmulatorControlError(
+        'UNKNOWN_USER',
+        `${user} deleted their WeChat account (bring them back: POST /users {"user": "${user}", "deleted": false})`,
+      );
+    }
     const account = this.#state.directory.account(app.appid, user);
     account.lastVisitAt = this.#state.now();
     return { app, account };

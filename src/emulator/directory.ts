@@ -3,7 +3,14 @@ import type { EmulatorAppConfig } from './options.ts';
 import { type GeneratedProfile, generateProfile, LANGS, type Lang, type Profile } from './phone/profiles.ts';
 
 /** Mistakes in control-API input; the HTTP layer maps `code` to a status. */
-export type ControlErrorCode = 'INVALID_ARGUMENT' | 'UNKNOWN_APP' | 'UNKNOWN_USER' | 'CLOCK_NOT_ADVANCEABLE';
+export type ControlErrorCode =
+  | 'INVALID_ARGUMENT'
+  | 'UNKNOWN_APP'
+  | 'UNKNOWN_USER'
+  | 'CLOCK_NOT_ADVANCEABLE'
+  | 'NO_PUSH_URL'
+  | 'PUSH_URL_CHECK_FAILED'
+  | 'UNKNOWN_MEDIA_CHECK';
 
 export class EmulatorControlError extends Error {
   override readonly name = 'EmulatorControlError';
@@ -31,6 +38,8 @@ export interface UserRecord {
   risky: boolean;
   /** What getuserriskrank answers for this user in any app: 0 (default) to 4, higher is riskier. */
   riskRank: number;
+  /** The user deleted their WeChat account (注销): nothing on the phone side works for them any more. */
+  deleted?: boolean;
 }
 
 /** One user in one app: what WeChat keeps per (appid, openid). */
@@ -44,6 +53,8 @@ export interface Account {
   logins: number;
   /** Last time the user was seen in the mini program (msg_sec_check's 2-hour rule). */
   lastVisitAt?: number;
+  /** Authorizations the user withdrew in WeChat's settings (RevokeInfo codes, §17.1). */
+  revoked?: string[];
 }
 
 /** What a caller may set on a user; everything else is generated. */
@@ -54,6 +65,8 @@ export interface UserInput extends Partial<Omit<Profile, 'purePhoneNumber'>> {
   phoneNumber?: string;
   risky?: boolean;
   riskRank?: number;
+  /** false brings back a user who deleted their WeChat account (the `all` revocation sets true). */
+  deleted?: boolean;
 }
 
 const NAME = /^[\w.@+-]{1,64}$/;
@@ -155,6 +168,9 @@ export class Directory {
       p.country ??= '';
     }
     if (i.risky !== undefined) record.risky = typeof i.risky === 'boolean' ? i.risky : bad('risky must be a boolean');
+    if (i.deleted !== undefined) {
+      record.deleted = typeof i.deleted === 'boolean' ? i.deleted : bad('deleted must be a boolean');
+    }
     if (i.riskRank !== undefined) {
       const rank = i.riskRank;
       record.riskRank =

@@ -7,6 +7,7 @@ export const ERRMSG: Readonly<Record<number, string>> = {
   40001: 'invalid credential, access_token is invalid or not latest',
   40002: 'invalid grant_type',
   40003: 'invalid openid',
+  40004: 'invalid media type',
   40013: 'invalid appid',
   40014: 'invalid access_token',
   40029: 'invalid code',

@@ -25,6 +25,24 @@ export {
 export { PHONE_TRIAL_QUOTA, type PhoneUsage, type PhoneVerification } from './phone/billing.ts';
 export { ANONYMOUS_NICKNAME, GRAY_AVATAR, type UserInfo } from './phone/open-data.ts';
 export type { Lang } from './phone/profiles.ts';
+export type { PushAttempt, PushDelivery } from './push/deliveries.ts';
+export {
+  DEFAULT_MEDIA_CHECK_POLICY,
+  type MediaCheck,
+  type MediaCheckPolicy,
+  type MediaVerdict,
+} from './push/media-checks.ts';
+export type { PushControl, PushSettingsView } from './push/push-control.ts';
+export {
+  PUSH_DEFAULTS,
+  type PushFormat,
+  type PushMode,
+  type PushSettings,
+  type PushSettingsInput,
+  parsePushSpec,
+  parsePushSpecs,
+} from './push/push-settings.ts';
+export { USER_ACTIONS, type UserAction, type UserActionInput } from './push/user-events.ts';
 export { type RunningEmulator, startEmulator } from './start.ts';
 export type { ResetScope } from './state.ts';
 export type { AppView, CallsView, IdentityView, UserView } from './views.ts';

@@ -6,6 +6,8 @@ import { OffsetClock } from './clock.ts';
 import type { ContentRule } from './content-rules.ts';
 import { DEFAULT_CONTENT_RULES } from './content-rules.ts';
 import { validateAppConfig } from './directory.ts';
+import { type MediaCheckPolicy, validateMediaCheckPolicy } from './push/media-checks.ts';
+import { type PushSettings, type PushSettingsInput, validatePushSettings } from './push/push-settings.ts';
 
 export interface EmulatorAppConfig {
   appid: string;
@@ -37,6 +39,9 @@ export interface EmulatorLimits {
   msgSecCheckPerDay: number;
   /** getuserriskrank test calls (`is_test: true`) per app per day (9410009); WeChat publishes no figure. */
   riskRankTestPerDay: number;
+  /** media_check_async calls per app per minute (44991) and per day (45009), §7.3. */
+  mediaCheckAsyncPerMinute: number;
+  mediaCheckAsyncPerDay: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<EmulatorLimits> = Object.freeze({
@@ -49,6 +54,8 @@ export const DEFAULT_LIMITS: Readonly<EmulatorLimits> = Object.freeze({
   msgSecCheckPerMinute: 4000,
   msgSecCheckPerDay: 2_000_000,
   riskRankTestPerDay: 1000,
+  mediaCheckAsyncPerMinute: 2000,
+  mediaCheckAsyncPerDay: 200_000,
 });
 
 export interface EmulatorOptions {
@@ -68,6 +75,10 @@ export interface EmulatorOptions {
   limits?: Partial<EmulatorLimits>;
   /** The msg_sec_check word lists. */
   contentRules?: ContentRule[];
+  /** Message push per app (wechat-api.md §16): where the emulator sends revocations and media verdicts. */
+  push?: PushSettingsInput[];
+  /** How media_check_async verdicts are decided and when they are pushed; default pass after 2 s. */
+  mediaCheck?: Partial<MediaCheckPolicy>;
   /** Sees every WeChat-side call (secrets masked): for a dev UI. */
   onCall?: (event: CallEvent) => void;
   logger?: false | FastifyBaseLogger;
@@ -82,6 +93,8 @@ export interface ResolvedOptions {
   sessionKeyTtlMs: number;
   limits: EmulatorLimits;
   contentRules: readonly ContentRule[];
+  push: PushSettings[];
+  mediaCheck: MediaCheckPolicy;
 }
 
 const ROTATIONS: readonly SessionKeyRotation[] = ['always', 'never', 'sometimes'];
@@ -116,5 +129,13 @@ export function resolveOptions(options: EmulatorOptions): ResolvedOptions {
     sessionKeyTtlMs: ttl,
     limits,
     contentRules: options.contentRules ?? DEFAULT_CONTENT_RULES,
+    push: (options.push ?? []).map((push, i) => {
+      try {
+        return validatePushSettings(push);
+      } catch (err) {
+        throw new TypeError(`push[${i}]: ${(err as Error).message}`);
+      }
+    }),
+    mediaCheck: validateMediaCheckPolicy(options.mediaCheck),
   };
 }

@@ -8,6 +8,8 @@ import { Faults } from './faults.ts';
 import { Derivation } from './ids.ts';
 import type { ResolvedOptions } from './options.ts';
 import { PhoneBilling } from './phone/billing.ts';
+import { MediaChecks } from './push/media-checks.ts';
+import { PushCenter } from './push/push-center.ts';
 import { Quotas } from './quotas.ts';
 import { TokenBook } from './tokens.ts';
 
@@ -35,6 +37,10 @@ export class EmulatorState {
   /** Last effective stable_token force_refresh per app (30 s spacing). */
   readonly lastForcedRefresh = new Map<string, number>();
   contentRules: readonly ContentRule[];
+  /** Message push: each app's settings and every delivery (§16). */
+  readonly push: PushCenter;
+  /** media_check_async requests and their scheduled verdicts (§7.3). */
+  readonly mediaChecks: MediaChecks;
 
   constructor(options: ResolvedOptions) {
     this.options = options;
@@ -43,6 +49,8 @@ export class EmulatorState {
     this.directory = new Directory(this.derive);
     this.faults = new Faults(this.derive);
     this.contentRules = options.contentRules;
+    this.push = new PushCenter(options.push, this.derive, () => this.now());
+    this.mediaChecks = new MediaChecks(options.mediaCheck, this.push, () => this.now());
     for (const app of options.apps) this.directory.registerApp(app);
   }
 
@@ -68,6 +76,8 @@ export class EmulatorState {
     this.phoneBilling.clear();
     this.lastForcedRefresh.clear();
     this.contentRules = this.options.contentRules;
+    this.mediaChecks.reset();
+    this.push.reset();
   }
 
   /**

@@ -21,11 +21,15 @@ export interface IdentityView {
   loggedIn: boolean;
   sessionExpiresAt?: number;
   lastVisitAt?: number;
+  /** RevokeInfo codes of the authorizations the user withdrew in this app (§17.1). */
+  revoked?: string[];
 }
 
 export interface UserView {
   user: string;
   risky: boolean;
+  /** The user deleted their WeChat account (the `all` action). */
+  deleted?: boolean;
   /** What getuserriskrank answers for this user. */
   riskRank: number;
   profile: {
@@ -63,6 +67,7 @@ export function userView(record: UserRecord, directory: Directory, now: number):
   return {
     user: record.user,
     risky: record.risky,
+    ...(record.deleted && { deleted: true }),
     riskRank: record.riskRank,
     profile: {
       nickName: profile.nickName,
@@ -82,6 +87,7 @@ export function userView(record: UserRecord, directory: Directory, now: number):
       if (unionid !== undefined) view.unionid = unionid;
       if (alive) view.sessionExpiresAt = a.sessionExpiresAt;
       if (a.lastVisitAt !== undefined) view.lastVisitAt = a.lastVisitAt;
+      if (a.revoked?.length) view.revoked = [...a.revoked];
       return view;
     }),
   };

@@ -1,7 +1,16 @@
 import type { Command } from 'commander';
 import pino from 'pino';
 import { parseAppSpec, parseAppSpecs } from '../../emulator/app-specs.ts';
-import { type EmulatorAppConfig, type SessionKeyRotation, startEmulator } from '../../emulator/index.ts';
+import {
+  type EmulatorAppConfig,
+  type MediaVerdict,
+  type PushSettings,
+  parsePushSpec,
+  parsePushSpecs,
+  type RunningEmulator,
+  type SessionKeyRotation,
+  startEmulator,
+} from '../../emulator/index.ts';
 
 interface EmulatorFlags {
   port: string;
@@ -11,6 +20,9 @@ interface EmulatorFlags {
   rotation: SessionKeyRotation;
   autoCreateApps?: boolean;
   quiet?: boolean;
+  push: string[];
+  mediaCheckVerdict?: string;
+  mediaCheckDelayMs?: string;
 }
 
 const ROTATIONS = ['always', 'never', 'sometimes'];
@@ -35,6 +47,22 @@ export function registerEmulator(program: Command): void {
     )
     .option('--rotation <policy>', 'session_key rotation on wx.login: always, never or sometimes', 'always')
     .option('--auto-create-apps', 'create unknown appids on first use instead of answering 40013')
+    .option(
+      '--push <appid=…,url=…,token=…[,aesKey=…][,mode=…][,format=…]>',
+      'message push of an app (repeatable): where revocations and media verdicts go; mode plaintext|compatible|safe, format json|xml. Also EMULATOR_PUSH (entries separated by ";")',
+      (spec: string, specs: string[]) => [...specs, spec],
+      [],
+    )
+    .option(
+      '--media-check-verdict <verdict>',
+      'what media_check_async pushes: pass, review, risky or unreachable (default pass)',
+      process.env.EMULATOR_MEDIA_CHECK_VERDICT,
+    )
+    .option(
+      '--media-check-delay-ms <ms>',
+      'delay before the wxa_media_check push (default 2000)',
+      process.env.EMULATOR_MEDIA_CHECK_DELAY_MS,
+    )
     .option('--quiet', 'do not log each WeChat call')
     .action(async (flags: EmulatorFlags) => {
       process.exitCode = await runEmulator(flags, (line) => process.stdout.write(`${line}\n`));
@@ -65,23 +93,45 @@ export async function runEmulator(flags: EmulatorFlags, out: (line: string) => v
     out(`error: --app: ${(err as Error).message}`);
     return 1;
   }
+  let push: PushSettings[];
+  try {
+    push = [...parsePushSpecs(process.env.EMULATOR_PUSH), ...flags.push.map(parsePushSpec)];
+  } catch (err) {
+    out(`error: --push / EMULATOR_PUSH: ${(err as Error).message}`);
+    return 1;
+  }
+  const mediaCheck = {
+    ...(flags.mediaCheckVerdict !== undefined && { verdict: flags.mediaCheckVerdict as MediaVerdict }),
+    ...(flags.mediaCheckDelayMs !== undefined && { delayMs: Number(flags.mediaCheckDelayMs) }),
+  };
   // With no app configured the emulator would refuse everything: let apps appear on first use.
   const autoCreateApps = flags.autoCreateApps === true || apps.length === 0;
-  const emulator = await startEmulator({
-    host: flags.host,
-    port,
-    apps,
-    autoCreateApps,
-    sessionKeyRotation: flags.rotation,
-    ...(flags.seed !== undefined && { seed: flags.seed }),
-    ...(!flags.quiet && { logger: pino({ base: null }) }),
-  });
+  let emulator: RunningEmulator;
+  try {
+    emulator = await startEmulator({
+      host: flags.host,
+      port,
+      apps,
+      push,
+      mediaCheck,
+      autoCreateApps,
+      sessionKeyRotation: flags.rotation,
+      ...(flags.seed !== undefined && { seed: flags.seed }),
+      ...(!flags.quiet && { logger: pino({ base: null }) }),
+    });
+  } catch (err) {
+    // Option mistakes (a bad media-check verdict or delay) are TypeErrors naming the option.
+    if (!(err instanceof TypeError)) throw err;
+    out(`error: ${err.message}`);
+    return 1;
+  }
   const { seed } = emulator.control.info();
   out(`WeChat API emulator listening on ${emulator.url}`);
   out(`  point your WeChat client at ${emulator.url} instead of https://api.weixin.qq.com`);
   out(
     `  control API: ${emulator.url}/__emulator (apps: ${apps.map((a) => a.appid).join(', ') || 'created on first use'})`,
   );
+  for (const p of push) out(`  message push: ${p.appid} → ${p.url} (${p.mode}, ${p.format})`);
   out(`  seed: ${seed} (pass --seed ${seed} to get the same openids again)`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();

@@ -29,6 +29,8 @@ export const jscode2session: WechatEndpoint = {
     const app = state.serverApp(appid, secret);
     if (app.secret !== secret) throw new WxError(40125);
     const owner = redeemLoginCode(call, appid, code);
+    // A code issued before the user deleted their WeChat account is worth nothing after (§22).
+    if (state.directory.user(owner.user).deleted) throw new WxError(40029);
     if (state.directory.user(owner.user).risky) throw new WxError(40226);
     takeQuota(
       call,
