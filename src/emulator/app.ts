@@ -8,6 +8,7 @@ import { mediaCheckAsync } from './wechat/media-check-async.ts';
 import { msgSecCheck } from './wechat/msg-sec-check.ts';
 import { getUserPhoneNumber } from './wechat/phone-number.ts';
 import { getUserRiskRank } from './wechat/risk-rank.ts';
+import { getWxaCodeUnlimit } from './wechat/getwxacodeunlimit.ts';
 import { registerWechatEndpoint, sendUnknownPath } from './wechat/route.ts';
 import { checkSession, resetUserSessionKey } from './wechat/session-key.ts';
 import { stableToken } from './wechat/stable-token.ts';
@@ -23,6 +24,7 @@ const ENDPOINTS = [
   msgSecCheck,
   mediaCheckAsync,
   getUserRiskRank,
+  getWxaCodeUnlimit,
 ];
 
 /** The emulator's Fastify app, with its control object attached for in-process use. */

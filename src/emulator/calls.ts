@@ -9,6 +9,7 @@ export const WECHAT_APIS = [
   'msg_sec_check',
   'media_check_async',
   'getuserriskrank',
+  'getwxacodeunlimit',
 ] as const;
 
 export type WechatApi = (typeof WECHAT_APIS)[number];

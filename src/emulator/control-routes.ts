@@ -131,6 +131,8 @@ export async function controlRoutes(app: FastifyInstance, options: { control: Em
 
   await pushControlRoutes(app, control.push);
 
+  await wxacodeControlRoutes(app, control.wxacode);
+
   app.get('/clock', async () => ({ now: control.now() }));
   app.post('/clock/advance', async (request) => ({ now: control.advanceClock(body(request).ms as number) }));
 }

@@ -93,11 +93,14 @@ function lang(value: unknown): Lang {
  */
 export class EmulatorControl {
   readonly #state: EmulatorState;
+  /** Mini-program codes: the phone's scan, the app's published pages. */
+  readonly wxacode: WxaCodeControl;
   /** Message push, the user's revocations in WeChat's settings, media checks. */
   readonly push: PushControl;
 
   constructor(state: EmulatorState) {
     this.#state = state;
+    this.wxacode = new WxaCodeControl(state);
     this.push = new PushControl(state);
   }
 

@@ -39,6 +39,8 @@ export interface EmulatorLimits {
   msgSecCheckPerDay: number;
   /** getuserriskrank test calls (`is_test: true`) per app per day (9410009); WeChat publishes no figure. */
   riskRankTestPerDay: number;
+  /** getwxacodeunlimit calls per app per minute (45009, §19.1). */
+  wxaCodePerMinute: number;
   /** media_check_async calls per app per minute (44991) and per day (45009), §7.3. */
   mediaCheckAsyncPerMinute: number;
   mediaCheckAsyncPerDay: number;
@@ -54,6 +56,7 @@ export const DEFAULT_LIMITS: Readonly<EmulatorLimits> = Object.freeze({
   msgSecCheckPerMinute: 4000,
   msgSecCheckPerDay: 2_000_000,
   riskRankTestPerDay: 1000,
+  wxaCodePerMinute: 5000,
   mediaCheckAsyncPerMinute: 2000,
   mediaCheckAsyncPerDay: 200_000,
 });

@@ -36,6 +36,8 @@ export class EmulatorState {
   readonly calls = new CallLog();
   /** Last effective stable_token force_refresh per app (30 s spacing). */
   readonly lastForcedRefresh = new Map<string, number>();
+  /** Mini-program codes drawn by getwxacodeunlimit and the apps' published pages (§19). */
+  readonly wxaCodes = new WxaCodeBook();
   contentRules: readonly ContentRule[];
   /** Message push: each app's settings and every delivery (§16). */
   readonly push: PushCenter;
@@ -75,6 +77,7 @@ export class EmulatorState {
     this.quotas.clear();
     this.phoneBilling.clear();
     this.lastForcedRefresh.clear();
+    this.wxaCodes.clear();
     this.contentRules = this.options.contentRules;
     this.mediaChecks.reset();
     this.push.reset();

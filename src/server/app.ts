@@ -70,7 +70,10 @@ export async function buildServer(ctx: ServerContext, options: BuildServerOption
       ),
     }),
     errorResponseBuilder: (_request, context) =>
-      new ApiError('RATE_LIMITED', `Too many requests from this client; retry in ${Math.ceil(context.ttl / 1000)} s.`),
+      new ApiError('RATE_LIMITED', {
+        en: `Too many requests from this client; retry in ${Math.ceil(context.ttl / 1000)} s.`,
+        zh: `这个客户端的请求过于频繁，请在 ${Math.ceil(context.ttl / 1000)} 秒后重试。`,
+      }),
   });
 
   app.addHook('onResponse', async (request, reply) => {

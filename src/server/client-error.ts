@@ -39,6 +39,8 @@ export function answerMalformedRequest(this: FastifyInstance, err: ConnectionErr
     socket.end(
       `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status]}\r\n` +
         'Content-Type: application/json; charset=utf-8\r\n' +
+        // The request's headers were never parsed, so its Accept-Language is unknown: English.
+        'Content-Language: en\r\n' +
         `Content-Length: ${Buffer.byteLength(body)}\r\n` +
         'Connection: close\r\n\r\n' +
         body,

@@ -7,9 +7,11 @@ import type {
   HTTPMethods,
 } from 'fastify';
 import { isCacheUnavailable } from '../cache/index.ts';
+import { LANGUAGE_TAGS } from '../i18n/index.ts';
 import { MediaStoreError } from '../media/index.ts';
 import { isDatabaseUnavailable, isForeignKeyViolation } from '../store/index.ts';
 import { isOpenDataError } from '../wechat/crypto/index.ts';
+import { preferredLanguage } from './accept-language.ts';
 import { answerMalformedRequest } from './client-error.ts';
 import { ApiError, type ApiErrorCode, type ErrorBody } from './errors.ts';
 
@@ -29,15 +31,29 @@ const RETRY_AFTER_SECONDS: Partial<Record<ApiErrorCode, string>> = {
 const FASTIFY_CODES: Record<string, () => ApiError> = {
   FST_ERR_CTP_BODY_TOO_LARGE: () => new ApiError('BODY_TOO_LARGE'),
   FST_ERR_CTP_INVALID_MEDIA_TYPE: () => new ApiError('UNSUPPORTED_MEDIA_TYPE'),
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: () => new ApiError('INVALID_REQUEST', 'Content-Length does not match the body.'),
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: () =>
+    new ApiError('INVALID_REQUEST', {
+      en: 'Content-Length does not match the body.',
+      zh: 'Content-Length 与请求体长度不符。',
+    }),
   FST_ERR_CTP_EMPTY_JSON_BODY: () =>
-    new ApiError('INVALID_JSON', 'The body is empty but Content-Type is application/json.'),
+    new ApiError('INVALID_JSON', {
+      en: 'The body is empty but Content-Type is application/json.',
+      zh: '请求体为空，但 Content-Type 是 application/json。',
+    }),
   FST_ERR_CTP_INVALID_JSON_BODY: () => new ApiError('INVALID_JSON'),
   FST_ERR_RATE_LIMITED: () => new ApiError('RATE_LIMITED'),
   // Fastify demands a Content-Type of some bodies: a body we cannot type is one we cannot read.
   FST_ERR_ROUTE_MISSING_CONTENT_TYPE: () =>
-    new ApiError('UNSUPPORTED_MEDIA_TYPE', 'The body has no Content-Type; send it as application/json.'),
-  FST_ERR_BAD_URL: () => new ApiError('INVALID_REQUEST', 'The URL path holds a malformed percent-encoding.'),
+    new ApiError('UNSUPPORTED_MEDIA_TYPE', {
+      en: 'The body has no Content-Type; send it as application/json.',
+      zh: '请求体没有 Content-Type，请以 application/json 发送。',
+    }),
+  FST_ERR_BAD_URL: () =>
+    new ApiError('INVALID_REQUEST', {
+      en: 'The URL path holds a malformed percent-encoding.',
+      zh: 'URL 路径中含有格式错误的百分号编码。',
+    }),
   // A path segment longer than any route parameter takes: nothing is found under such a name.
   FST_ERR_MAX_PARAM_LENGTH: () => new ApiError('NOT_FOUND'),
 };
@@ -76,7 +92,10 @@ export function toApiError(err: unknown): ApiError | undefined {
   if (isCacheUnavailable(err)) return new ApiError('CACHE_UNAVAILABLE');
   // The account was deleted (DELETE /v1/me, a WeChat cancellation push) while this request ran.
   if (isForeignKeyViolation(err)) {
-    return new ApiError('SESSION_REVOKED', 'The account was deleted while this request ran; log in again.');
+    return new ApiError('SESSION_REVOKED', {
+      en: 'The account was deleted while this request ran; log in again.',
+      zh: '处理这个请求期间账号已被注销，请重新登录。',
+    });
   }
   if (err instanceof MediaStoreError) {
     // Logged by the handler (5xx); the client learns only that storage failed.
@@ -89,8 +108,17 @@ export function toApiError(err: unknown): ApiError | undefined {
   }
   const fe = err as Partial<FastifyError> | undefined;
   if (fe?.validation) {
-    const errors = fe.validation.map(describeValidation(fe.validationContext ?? 'body'));
-    return new ApiError('INVALID_REQUEST', errors.map((e) => `${e.path} ${e.message}`).join('; '), { errors });
+    const context = fe.validationContext ?? 'body';
+    const errors = fe.validation.map(describeValidation(context));
+    // details.errors stays English (stable for programs); the message follows the client's language.
+    return new ApiError(
+      'INVALID_REQUEST',
+      {
+        en: errors.map((e) => `${e.path} ${e.message}`).join('; '),
+        zh: fe.validation.map(describeValidationZh(context)).join('；'),
+      },
+      { errors },
+    );
   }
   if (fe?.code && FASTIFY_CODES[fe.code]) return FASTIFY_CODES[fe.code]?.();
   // SyntaxError from the JSON parser carries statusCode 400.
@@ -125,8 +153,62 @@ function describeValidation(context: string) {
   };
 }
 
+/** The same failure in Chinese, from ajv's keyword and params (its own messages are English only). */
+function describeValidationZh(context: string) {
+  return (v: NonNullable<FastifyError['validation']>[number]): string => {
+    const params = v.params as Record<string, unknown>;
+    const where = `${context}${v.instancePath.replaceAll('/', '.')}`;
+    switch (v.keyword) {
+      case 'additionalProperties':
+        return `${where} 含有未知字段 "${String(params.additionalProperty)}"（切勿发送 openid 或 unionid）`;
+      case 'required':
+        return `${where}.${String(params.missingProperty)} 是必填项`;
+      case 'type':
+        return `${where} 的类型应为 ${String(params.type)}`;
+      case 'minLength':
+        return `${where} 至少需要 ${String(params.limit)} 个字符`;
+      case 'maxLength':
+        return `${where} 不能超过 ${String(params.limit)} 个字符`;
+      case 'pattern':
+        return `${where} 的格式应符合 ${String(params.pattern)}`;
+      case 'format':
+        return `${where} 的格式应为 ${String(params.format)}`;
+      case 'enum':
+        return `${where} 应为以下值之一：${(params.allowedValues as unknown[]).map((x) => JSON.stringify(x)).join('、')}`;
+      case 'const':
+        return `${where} 应等于 ${JSON.stringify(params.allowedValue)}`;
+      case 'minimum':
+      case 'maximum':
+      case 'exclusiveMinimum':
+      case 'exclusiveMaximum':
+        return `${where} 应 ${String(params.comparison)} ${String(params.limit)}`;
+      case 'minItems':
+        return `${where} 至少需要 ${String(params.limit)} 项`;
+      case 'maxItems':
+        return `${where} 不能超过 ${String(params.limit)} 项`;
+      case 'anyOf':
+      case 'oneOf':
+        return `${where} 不符合任何一种允许的形式`;
+      default:
+        return `${where} 无效（${v.message ?? v.keyword}）`;
+    }
+  };
+}
+
+/** Our message depends on Accept-Language: caches must keep one copy per language. */
+function varyOnAcceptLanguage(reply: FastifyReply): void {
+  const vary = reply.getHeader('vary');
+  const current = Array.isArray(vary) ? vary.join(', ') : vary === undefined ? '' : String(vary);
+  if (/(^|,)\s*(accept-language|\*)\s*(,|$)/i.test(current)) return;
+  reply.header('vary', current === '' ? 'Accept-Language' : `${current}, Accept-Language`);
+}
+
 export function sendApiError(reply: FastifyReply, err: ApiError): FastifyReply {
-  const body: ErrorBody = { code: err.code, message: err.message, ...(err.details && { details: err.details }) };
+  const language = preferredLanguage(reply.request.headers);
+  const message = err.messageIn(language);
+  const body: ErrorBody = { code: err.code, message, ...(err.details && { details: err.details }) };
+  reply.header('content-language', LANGUAGE_TAGS[language]);
+  varyOnAcceptLanguage(reply);
   // Our outages are temporary: say when to come back, so clients (our SDK included) back off.
   const retryAfter = RETRY_AFTER_SECONDS[err.code];
   if (retryAfter !== undefined && !reply.hasHeader('retry-after')) reply.header('retry-after', retryAfter);
@@ -150,7 +232,13 @@ export function installErrorHandling(app: FastifyInstance): void {
     if (clientWentAway(err, request)) {
       // A hang-up is the client's doing, not a bug: no stack, no error level.
       request.log.info({ code: (err as { code: string }).code }, 'client aborted the request');
-      return sendApiError(reply, new ApiError('INVALID_REQUEST', 'The request ended before its body was complete.'));
+      return sendApiError(
+        reply,
+        new ApiError('INVALID_REQUEST', {
+          en: 'The request ended before its body was complete.',
+          zh: '请求在请求体传完之前就结束了。',
+        }),
+      );
     }
     // No route matched, so nothing would have read the body: what is wrong with it does not matter.
     const known = request.is404 ? toApiError(err) : undefined;
@@ -188,10 +276,20 @@ function routeMiss(request: FastifyRequest, reply: FastifyReply): ApiError {
   const allowed = request.server.supportedMethods.filter(
     (method) => request.server.findRoute({ method: method as HTTPMethods, url: path }) !== null,
   );
-  if (allowed.length === 0) return new ApiError('NOT_FOUND', `No route ${request.method} ${shown}.`);
-  if (allowed.includes(request.method)) return new ApiError('NOT_FOUND', `Nothing is served at ${shown}.`);
+  if (allowed.length === 0) {
+    return new ApiError('NOT_FOUND', {
+      en: `No route ${request.method} ${shown}.`,
+      zh: `没有 ${request.method} ${shown} 这个接口。`,
+    });
+  }
+  if (allowed.includes(request.method)) {
+    return new ApiError('NOT_FOUND', { en: `Nothing is served at ${shown}.`, zh: `${shown} 下没有内容。` });
+  }
   reply.header('allow', allowed.join(', '));
-  return new ApiError('METHOD_NOT_ALLOWED', `${shown} takes ${allowed.join(', ')}, not ${request.method}.`);
+  return new ApiError('METHOD_NOT_ALLOWED', {
+    en: `${shown} takes ${allowed.join(', ')}, not ${request.method}.`,
+    zh: `${shown} 只接受 ${allowed.join('、')}，不接受 ${request.method}。`,
+  });
 }
 
 /** The codes of a client that hung up or cut its body short. */

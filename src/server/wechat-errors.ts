@@ -7,7 +7,10 @@ import { ApiError } from './errors.ts';
  */
 export function fromWeChatError(err: unknown): ApiError | undefined {
   if (isWeChatTransportError(err)) {
-    return new ApiError('WECHAT_UNAVAILABLE', `WeChat did not answer ${err.api} (${err.kind}); retry shortly.`);
+    return new ApiError('WECHAT_UNAVAILABLE', {
+      en: `WeChat did not answer ${err.api} (${err.kind}); retry shortly.`,
+      zh: `微信没有响应 ${err.api}（${err.kind}），请稍后重试。`,
+    });
   }
   if (!isWeChatApiError(err)) return undefined;
   const details = { errcode: err.errcode, ...(err.rid && { rid: err.rid }) };
@@ -21,28 +24,54 @@ export function fromWeChatError(err: unknown): ApiError | undefined {
       return new ApiError('CODE_BLOCKED', undefined, details);
     case 'rate_limited':
     case 'quota_exceeded':
-      return new ApiError('WECHAT_RATE_LIMITED', `WeChat limited ${err.api}: ${err.meaning}.`, details);
+      return new ApiError(
+        'WECHAT_RATE_LIMITED',
+        {
+          en: `WeChat limited ${err.api}: ${err.meaning}.`,
+          zh: `微信限制了 ${err.api} 的调用（${err.meaning}），请稍后重试。`,
+        },
+        details,
+      );
     case 'busy':
       return new ApiError('WECHAT_UNAVAILABLE', undefined, details);
     case 'invalid_openid':
       // getuserphonenumber checks the code against the openid we send: the code is someone else's.
       if (err.api === 'getPhoneNumber') return phoneCodeRefused('it was issued to another WeChat user', details);
-      return new ApiError('WECHAT_ERROR', `WeChat ${err.api} failed: ${err.meaning}.`, details);
+      return wechatFailed(err.api, err.meaning, details);
     case 'credentials_invalid':
     case 'ip_not_allowed':
     case 'permission_denied':
-      return new ApiError('WECHAT_CONFIG_ERROR', `${err.api}: ${err.meaning}. ${ApiErrorHint}`, details);
+      return new ApiError(
+        'WECHAT_CONFIG_ERROR',
+        {
+          en: `${err.api}: ${err.meaning}. ${ApiErrorHint}`,
+          zh: `${err.api}：${err.meaning}。请检查 WEAPP_APPS 和小程序管理后台的 IP 白名单。`,
+        },
+        details,
+      );
     default:
-      return new ApiError('WECHAT_ERROR', `WeChat ${err.api} failed: ${err.meaning}.`, details);
+      return wechatFailed(err.api, err.meaning, details);
   }
 }
 
 const ApiErrorHint = 'Check WEAPP_APPS and the IP whitelist in the mini program admin console.';
 
+/** WeChat's `meaning` of an errcode is English (./wechat/client/errcodes.ts); the Chinese keeps it. */
+function wechatFailed(api: string, meaning: string, details: Record<string, unknown>): ApiError {
+  return new ApiError(
+    'WECHAT_ERROR',
+    { en: `WeChat ${api} failed: ${meaning}.`, zh: `微信 ${api} 调用失败：${meaning}。` },
+    details,
+  );
+}
+
 function phoneCodeRefused(reason: string, details: Record<string, unknown>): ApiError {
   return new ApiError(
     'INVALID_PHONE_CODE',
-    `WeChat refused the phone code: ${reason}. Ask the user to tap the phone button again.`,
+    {
+      en: `WeChat refused the phone code: ${reason}. Ask the user to tap the phone button again.`,
+      zh: `微信拒绝了这个手机号 code：${reason}。请让用户重新点击手机号按钮。`,
+    },
     details,
   );
 }

@@ -24,15 +24,18 @@ export async function pushRoutes(app: FastifyInstance, ctx: ServerContext): Prom
   const appOf = (request: FastifyRequest<{ Params: { appid: string } }>) => {
     const push = ctx.config.push.find((p) => p.appid === request.params.appid);
     if (!push)
-      throw new ApiError('NOT_FOUND', `No message push is configured for ${request.params.appid} (WEAPP_PUSH).`);
+      throw new ApiError('NOT_FOUND', {
+        en: `No message push is configured for ${request.params.appid} (WEAPP_PUSH).`,
+        zh: `没有为 ${request.params.appid} 配置消息推送（见 WEAPP_PUSH）。`,
+      });
     return push;
   };
   const refused = (err: unknown, event: string) => {
     if (!(err instanceof PushRefused)) return err;
     ctx.metrics.pushEvents.inc({ event, outcome: `refused_${err.reason}` });
-    return err.reason === 'signature'
-      ? new ApiError('UNAUTHORIZED', `Push refused: ${err.message}.`)
-      : new ApiError('INVALID_REQUEST', `Push refused: ${err.message}.`);
+    // The reason stays English inside the Chinese text: it names WeChat's own fields.
+    const message = { en: `Push refused: ${err.message}.`, zh: `消息推送被拒绝：${err.message}。` };
+    return new ApiError(err.reason === 'signature' ? 'UNAUTHORIZED' : 'INVALID_REQUEST', message);
   };
 
   await app.register(async (scope) => {

@@ -21,7 +21,10 @@ export async function mediaRoutes(app: FastifyInstance, ctx: ServerContext): Pro
     // else goes on to the server's own error handler.
     scope.setErrorHandler((err, _request, reply) => {
       if ((err as { code?: unknown }).code !== 'ENOENT') throw err;
-      return sendApiError(reply, new ApiError('NOT_FOUND', 'No such avatar (it was deleted).'));
+      return sendApiError(
+        reply,
+        new ApiError('NOT_FOUND', { en: 'No such avatar (it was deleted).', zh: '没有这个头像（它已被删除）。' }),
+      );
     });
     await scope.register(fastifyStatic, {
       root,

@@ -1,0 +1,1 @@
+export { LANGUAGE_TAGS, LANGUAGES, type Language, type Localized } from './language.ts';
