@@ -26,6 +26,7 @@ import {
   type ResetSessionKeyResult,
   type UserRiskRankResult,
 } from './responses.ts';
+import { type MediaCheckAsyncInput, type MediaCheckAsyncResult, parseMediaCheckAsync } from './media-check.ts';
 import { DEFAULT_RETRY, type RetryOptions } from './retry.ts';
 import { type CallSpec, type WeChatCallEvent, WeChatTransport } from './transport.ts';
 
@@ -268,6 +269,36 @@ export class WeChatClient {
         retry: 'repeatable',
       },
       parseMsgSecCheck,
+    );
+  }
+
+  /**
+   * `POST /wxa/media_check_async` v2 (wechat-api.md §7.2-7.3): submits an image or audio URL for
+   * WeChat to check; the answer is only a trace_id, the verdict arrives later by message push
+   * (`wxa_media_check`). Sent once: a repeat would start a second check under another trace_id.
+   */
+  async mediaCheckAsync(input: MediaCheckAsyncInput): Promise<MediaCheckAsyncResult> {
+    const { accessToken, appid, mediaUrl, mediaType, openid, scene } = requireInput(input, 'mediaCheckAsync');
+    if (mediaType !== 1 && mediaType !== 2) throw new TypeError('mediaType must be 1 (audio) or 2 (image)');
+    if (scene !== 1 && scene !== 2 && scene !== 3 && scene !== 4) throw new TypeError('scene must be 1, 2, 3 or 4');
+    return this.#transport.call(
+      {
+        api: 'mediaCheckAsync',
+        appid: optionalString(appid, 'appid'),
+        method: 'POST',
+        path: '/wxa/media_check_async',
+        query: { access_token: requireString(accessToken, 'accessToken') },
+        body: {
+          media_url: requireString(mediaUrl, 'mediaUrl'),
+          media_type: mediaType,
+          version: 2,
+          scene,
+          openid: requireString(openid, 'openid'),
+        },
+        sensitive: [accessToken],
+        retry: 'unsent',
+      },
+      parseMediaCheckAsync,
     );
   }
 

@@ -7,6 +7,7 @@ export type WeChatApi =
   | 'checkSessionKey'
   | 'resetUserSessionKey'
   | 'msgSecCheck'
+  | 'mediaCheckAsync'
   | 'getUserRiskRank';
 
 /**
@@ -87,6 +88,7 @@ const GENERAL: ReadonlyMap<number, ErrcodeInfo> = new Map([
   [87007, info('session_key_invalid', 'session_key does not exist or has expired')],
   [87008, info('invalid_request', 'invalid sig_method')],
   [87009, info('session_key_invalid', 'invalid signature: the session_key is stale or wrong')],
+  [87020, info('rate_limited', 'the same media was submitted too often (media_check_async)')],
   [89501, info('ip_not_allowed', 'caller IP awaits admin confirmation')],
   [89503, info('ip_not_allowed', 'caller IP needs admin confirmation')],
   [89506, info('ip_not_allowed', 'caller IP rejected twice by the admin, blocked for 24 hours')],

@@ -32,6 +32,7 @@ export type {
   UserRiskRankInput,
 } from './inputs.ts';
 export { silentLogger, type WeChatLogger } from './logger.ts';
+export type { MediaCheckAsyncInput, MediaCheckAsyncResult } from './media-check.ts';
 export { MemoryAccessTokenStore } from './memory-token-store.ts';
 export type {
   AccessTokenResult,

@@ -90,6 +90,18 @@ const DOCUMENTED: Record<WeChatApi, Row[]> = {
     [47001, 'data format error', 'invalid_request'],
     [61010, 'code is expired', 'user_inactive'],
   ],
+  // wechat-api.md §7.2's list.
+  mediaCheckAsync: [
+    [-1, 'system error', 'busy'],
+    [40001, 'invalid credential, access_token is invalid or not latest', 'token_invalid'],
+    [40003, 'invalid openid', 'invalid_openid'],
+    [40004, 'invalid media type', 'invalid_request'],
+    [43104, 'appid and openid not match', 'invalid_openid'],
+    [44991, 'exceed url frequency limit', 'rate_limited'],
+    [45009, 'reach max api daily quota limit', 'quota_exceeded'],
+    [61010, 'code is expired', 'user_inactive'],
+    [87020, 'repeat request limit', 'rate_limited'],
+  ],
   // wechat-api.md §18's table.
   getUserRiskRank: [
     [-1, 'system error', 'busy'],
@@ -113,6 +125,7 @@ const PATHS: Record<WeChatApi, string> = {
   checkSessionKey: '/wxa/checksession',
   resetUserSessionKey: '/wxa/resetusersessionkey',
   msgSecCheck: '/wxa/msg_sec_check',
+  mediaCheckAsync: '/wxa/media_check_async',
   getUserRiskRank: '/wxa/getuserriskrank',
 };
 
@@ -135,6 +148,14 @@ function invoke(client: WeChatClient, api: WeChatApi): Promise<unknown> {
       return client.resetUserSessionKey({ ...tokenCall, openid: SAMPLE.openid, sessionKey: SAMPLE.sessionKey });
     case 'msgSecCheck':
       return client.msgSecCheck({ ...tokenCall, openid: SAMPLE.openid, content: 'hello', scene: 2 });
+    case 'mediaCheckAsync':
+      return client.mediaCheckAsync({
+        ...tokenCall,
+        openid: SAMPLE.openid,
+        mediaUrl: 'https://cdn.example.com/a.png',
+        mediaType: 2,
+        scene: 1,
+      });
     case 'getUserRiskRank':
       return client.getUserRiskRank({ ...tokenCall, openid: SAMPLE.openid, scene: 0, clientIp: '203.0.113.7' });
   }
