@@ -53,7 +53,7 @@ describe('the two packages', () => {
       types: './dist/stand-in/index.d.ts',
       default: './dist/stand-in/index.js',
     });
-    assert.deepEqual(pkg.workspaces, ['packages/miniprogram']);
+    assert.deepEqual(pkg.workspaces, ['packages/miniprogram', 'packages/web']);
   });
 
   it('the tarball holds the builds, the declarations and the README, not the sources', () => {
