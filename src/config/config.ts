@@ -68,6 +68,13 @@ export interface Config {
   contentCheckFailure: 'open' | 'closed';
   /** `link`: a new WeChat account whose phone number one existing user holds joins that user. */
   phoneLinkPolicy: 'off' | 'link';
+  /**
+   * SIGNUP_RISK_MAX_RANK: the highest getuserriskrank rank (0-4) a new user may sign up with; a
+   * higher one refuses the sign-up. Undefined (the default): no check. 4 rates and records only.
+   */
+  signupRiskMaxRank: number | undefined;
+  /** When WeChat cannot rate the sign-up: let it through unrated (open) or refuse it with 503 (closed). */
+  signupRiskFailure: 'open' | 'closed';
 }
 
 /**
@@ -225,6 +232,8 @@ export function loadConfig(env: Env, defaults: ConfigDefaults = {}): Readonly<Co
     contentCheck: oneOf('CONTENT_CHECK', ['off', 'on'], 'off'),
     contentCheckFailure: oneOf('CONTENT_CHECK_FAILURE', ['open', 'closed'], 'open'),
     phoneLinkPolicy: oneOf('PHONE_LINK_POLICY', ['off', 'link'], 'off'),
+    signupRiskMaxRank: str('SIGNUP_RISK_MAX_RANK') === undefined ? undefined : int('SIGNUP_RISK_MAX_RANK', 0, 0, 4),
+    signupRiskFailure: oneOf('SIGNUP_RISK_FAILURE', ['open', 'closed'], 'open'),
   };
   if (config.shutdownDelayMs >= config.shutdownTimeoutMs) {
     problems.push('SHUTDOWN_DELAY_MS must be shorter than SHUTDOWN_TIMEOUT_MS (the drain happens within the timeout)');

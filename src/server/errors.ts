@@ -1,4 +1,5 @@
 import type { Language, Localized } from '../i18n/index.ts';
+import { SIGNUP_RISK_ERRORS } from './login/signup-risk-errors.ts';
 import { QR_LOGIN_ERRORS } from './qr-login/errors.ts';
 
 /**
@@ -223,6 +224,7 @@ export const API_ERRORS = {
   },
   INTERNAL: { status: 500, message: 'Internal error; it has been logged.', zh: '服务器内部错误，已记录日志。' },
   ...QR_LOGIN_ERRORS,
+  ...SIGNUP_RISK_ERRORS,
 } as const satisfies Record<string, { status: number; message: string; zh: string }>;
 
 export type ApiErrorCode = keyof typeof API_ERRORS;

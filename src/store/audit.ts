@@ -9,6 +9,7 @@ import type { Database } from './tables.ts';
  */
 export type AuditEventType =
   | 'login'
+  | 'signup.refused'
   | 'logout'
   | 'refresh.reused'
   | 'phone.bound'

@@ -56,6 +56,7 @@ export {
   retireSigningKey,
   type SigningKey,
 } from './signing-keys.ts';
+export { isSignup } from './signup.ts';
 export { type OpenStoreOptions, openStore, type Store } from './store.ts';
 export type { Database } from './tables.ts';
 export { listUnionIdConflicts, type UnionIdConflict } from './unionid-conflicts.ts';

@@ -119,6 +119,19 @@ describe('loadConfig', () => {
     assert.match(found.join('\n'), /PHONE_LINK_POLICY must be one of off, link/);
   });
 
+  it('SIGNUP_RISK_MAX_RANK is off unless set to 0-4; SIGNUP_RISK_FAILURE open or closed', () => {
+    const d = loadConfig(base);
+    assert.equal(d.signupRiskMaxRank, undefined);
+    assert.equal(d.signupRiskFailure, 'open');
+    for (const rank of [0, 2, 4])
+      assert.equal(loadConfig({ ...base, SIGNUP_RISK_MAX_RANK: String(rank) }).signupRiskMaxRank, rank);
+    assert.equal(loadConfig({ ...base, SIGNUP_RISK_FAILURE: 'closed' }).signupRiskFailure, 'closed');
+    const found = problems({ ...base, SIGNUP_RISK_MAX_RANK: '5', SIGNUP_RISK_FAILURE: 'deny' }).join('\n');
+    assert.match(found, /SIGNUP_RISK_MAX_RANK must be a whole number between 0 and 4 \(got "5"\)/);
+    assert.match(found, /SIGNUP_RISK_FAILURE must be one of open, closed/);
+    assert.match(problems({ ...base, SIGNUP_RISK_MAX_RANK: 'high' }).join('\n'), /SIGNUP_RISK_MAX_RANK/);
+  });
+
   describe('media storage', () => {
     const s3 = {
       MEDIA_STORE: 's3',

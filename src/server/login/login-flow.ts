@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { AppCredentials } from '../../config/config.ts';
+import type { AppCredentials, Config } from '../../config/config.ts';
 import {
   type Identity,
   type LoginResult,
@@ -20,6 +20,7 @@ import { fromWeChatError } from '../wechat-errors.ts';
 import type { CodeExchanges } from './code-exchange.ts';
 import { applyLoginPhone, phoneForLogin } from './login-phone.ts';
 import { decryptWithStoredKeys, type OpenDataInput, profileFromOpenData } from './open-data.ts';
+import { checkSignupRisk } from './signup-risk.ts';
 
 export interface LoginDeps {
   store: Store;
@@ -33,7 +34,9 @@ export interface LoginDeps {
   accessTokens: AccessTokenManager;
   phoneLinkPolicy: 'off' | 'link';
   /** The request's logger: refused unionid links and phone links are worth a line. */
-  log: Pick<FastifyBaseLogger, 'info' | 'warn'>;
+  log: Pick<FastifyBaseLogger, 'info' | 'warn' | 'error'>;
+  /** The sign-up risk check's settings (./signup-risk.ts). */
+  config: Pick<Config, 'signupRiskMaxRank' | 'signupRiskFailure'>;
 }
 
 export interface LoginInput {
@@ -59,6 +62,8 @@ export interface LoginOutcome {
 export async function login(deps: LoginDeps, input: LoginInput): Promise<LoginOutcome> {
   try {
     const session = await exchangeCode(deps, input.app, input.code);
+    // Before anything is asked of WeChat for the user or written: a refused sign-up leaves no trace but the audit.
+    const signupRisk = await checkSignupRisk(deps, { ...session, appid: input.app.appid, ip: input.meta.ip });
     const phone = await phoneForLogin(deps, { appid: input.app.appid, openid: session.openid }, input.phoneCode);
     const identified = await upsertIdentity(deps, input.app.appid, session);
     const linked = await applyLoginPhone(deps, identified, phone);
@@ -75,7 +80,12 @@ export async function login(deps: LoginDeps, input: LoginInput): Promise<LoginOu
     deps.metrics.logins.inc({ outcome: linked.isNewUser ? 'new_user' : 'ok' });
     await recordAuditEvent(
       deps.store.db,
-      { type: 'login', userId: user.id, ...who, details: { newUser: linked.isNewUser } },
+      {
+        type: 'login',
+        userId: user.id,
+        ...who,
+        details: { newUser: linked.isNewUser, ...(signupRisk && { signupRisk }) },
+      },
       deps.now(),
     );
     return {

@@ -56,6 +56,7 @@ export function loginDeps(ctx: ServerContext, request: FastifyRequest): LoginDep
     accessTokens: ctx.accessTokens,
     phoneLinkPolicy: ctx.config.phoneLinkPolicy,
     log: request.log,
+    config: ctx.config,
   };
 }
 
