@@ -4,6 +4,7 @@ import type { EmulatorControl } from './control.ts';
 import { type ControlErrorCode, EmulatorControlError } from './directory.ts';
 import { pushControlRoutes } from './push/push-control-routes.ts';
 import type { ResetScope } from './state.ts';
+import { wxacodeControlRoutes } from './wxacode/wxacode-control-routes.ts';
 
 export const CONTROL_PREFIX = '/__emulator';
 

@@ -21,6 +21,7 @@ import { REVOKE_PHONE } from './push/user-events.ts';
 import { currentSessionKey, loginSession } from './sessions.ts';
 import type { EmulatorState, ResetScope } from './state.ts';
 import { type AppView, appView, type CallsView, type UserView, userView } from './views.ts';
+import { WxaCodeControl } from './wxacode/wxacode-control.ts';
 
 /** A `wx.*` failure, exactly as the mini program's `fail` callback receives it. */
 export interface WxFail {

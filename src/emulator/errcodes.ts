@@ -34,6 +34,7 @@ export const ERRMSG: Readonly<Record<number, string>> = {
   47001: 'data format error',
   48001: 'api unauthorized',
   61010: 'code is expired',
+  85096: 'not allow include scancode_time field',
   87007: 'session_key is not existd or expired',
   87008: 'invalid sig_method',
   87009: 'invalid signature',

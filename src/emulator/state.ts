@@ -12,6 +12,7 @@ import { MediaChecks } from './push/media-checks.ts';
 import { PushCenter } from './push/push-center.ts';
 import { Quotas } from './quotas.ts';
 import { TokenBook } from './tokens.ts';
+import { WxaCodeBook } from './wxacode/code-book.ts';
 
 /** Who a code was issued to. */
 export interface CodeOwner {

@@ -62,6 +62,16 @@ export class WxCall {
   }
 }
 
+/** A success answer that is a picture, not JSON (getwxacodeunlimit). */
+export class WxImage {
+  readonly contentType: string;
+  readonly bytes: Buffer;
+  constructor(contentType: string, bytes: Buffer) {
+    this.contentType = contentType;
+    this.bytes = bytes;
+  }
+}
+
 export interface WechatEndpoint {
   api: WechatApi;
   url: string;
@@ -69,13 +79,15 @@ export interface WechatEndpoint {
   methods: HTTPMethods[];
   /** Which app the call concerns, before any validation: for counters, faults and events. */
   appOf(call: WxCall): string | undefined;
-  /** Answers the success body, or throws a WxError. */
-  handle(call: WxCall): Record<string, unknown>;
+  /** Answers the success body (JSON, or a picture), or throws a WxError. */
+  handle(call: WxCall): Record<string, unknown> | WxImage;
+  /** WeChat labels most JSON answers text/plain; the image APIs label their JSON errors as JSON. */
+  errorContentType?: string;
 }
 
 /** WeChat answers HTTP 200 with a JSON body labelled text/plain, errors included (wechat-api.md §0). */
-function sendWx(reply: FastifyReply, body: Record<string, unknown>): void {
-  reply.code(200).header('content-type', 'text/plain').send(JSON.stringify(body));
+function sendWx(reply: FastifyReply, body: Record<string, unknown>, contentType = 'text/plain'): void {
+  reply.code(200).header('content-type', contentType).send(JSON.stringify(body));
 }
 
 function errorBody(errcode: number, errmsg: string, now: number): Record<string, unknown> {
@@ -130,7 +142,7 @@ export function registerWechatEndpoint(app: FastifyInstance, state: EmulatorStat
     }
     if (outcome?.kind === 'errcode') {
       const forced = new WxError(outcome.errcode, outcome.errmsg);
-      sendWx(reply, errorBody(forced.errcode, forced.message, call.now()));
+      sendWx(reply, errorBody(forced.errcode, forced.message, call.now()), endpoint.errorContentType);
       finish('answered', outcome.errcode, true);
       return;
     }
@@ -138,11 +150,16 @@ export function registerWechatEndpoint(app: FastifyInstance, state: EmulatorStat
     try {
       if (!endpoint.methods.includes(request.method as HTTPMethods)) throw new WxError(43002);
       const body = endpoint.handle(call);
+      if (body instanceof WxImage) {
+        reply.code(200).header('content-type', body.contentType).send(body.bytes);
+        finish('answered', 0, fault.latencyMs > 0);
+        return;
+      }
       sendWx(reply, body);
       finish('answered', typeof body.errcode === 'number' ? body.errcode : 0, fault.latencyMs > 0);
     } catch (err) {
       if (!(err instanceof WxError)) throw err;
-      sendWx(reply, errorBody(err.errcode, err.message, call.now()));
+      sendWx(reply, errorBody(err.errcode, err.message, call.now()), endpoint.errorContentType);
       finish('answered', err.errcode, fault.latencyMs > 0);
     }
   };

@@ -9,6 +9,7 @@ import type {
   PhoneNumberInput,
   SessionKeyInput,
   StableAccessTokenInput,
+  UnlimitedQRCodeInput,
   UserRiskRankInput,
 } from './inputs.ts';
 import { silentLogger, type WeChatLogger } from './logger.ts';
@@ -25,6 +26,7 @@ import {
   parseUserRiskRank,
   type ResetSessionKeyResult,
   type UserRiskRankResult,
+  type WxaCodeImage,
 } from './responses.ts';
 import { type MediaCheckAsyncInput, type MediaCheckAsyncResult, parseMediaCheckAsync } from './media-check.ts';
 import { DEFAULT_RETRY, type RetryOptions } from './retry.ts';
@@ -338,6 +340,42 @@ export class WeChatClient {
       },
       parseUserRiskRank,
     );
+  }
+
+  /**
+   * `POST /wxa/getwxacodeunlimit` (wechat-api.md §19): a mini-program code that opens `page` with
+   * `scene`. The image bytes on success; WeChat's errors (41030 page not published, 40169 scene too
+   * long, 45009 the 5 000-a-minute limit) as WeChatApiError. Drawing again is harmless: repeatable.
+   */
+  async getUnlimitedQRCode(input: UnlimitedQRCodeInput): Promise<WxaCodeImage> {
+    const { accessToken, appid, scene, page, checkPath, envVersion, width } = requireInput(input, 'getUnlimitedQRCode');
+    const body: JsonObject = { scene: requireString(scene, 'scene') };
+    if (optionalString(page, 'page') !== undefined) body.page = page;
+    if (checkPath !== undefined) {
+      // WeChat answers 47001 to a non-boolean (§19.1): refuse it here with a clearer message.
+      if (typeof checkPath !== 'boolean') throw new TypeError('checkPath must be a boolean when given');
+      body.check_path = checkPath;
+    }
+    if (envVersion !== undefined) {
+      if (envVersion !== 'release' && envVersion !== 'trial' && envVersion !== 'develop') {
+        throw new TypeError('envVersion must be release, trial or develop');
+      }
+      body.env_version = envVersion;
+    }
+    if (width !== undefined) {
+      if (!Number.isInteger(width) || width < 280 || width > 1280) throw new TypeError('width must be 280-1280');
+      body.width = width;
+    }
+    return this.#transport.callForImage({
+      api: 'getUnlimitedQRCode',
+      appid: optionalString(appid, 'appid'),
+      method: 'POST',
+      path: '/wxa/getwxacodeunlimit',
+      query: { access_token: requireString(accessToken, 'accessToken') },
+      body,
+      sensitive: [accessToken],
+      retry: 'repeatable',
+    });
   }
 
   /** Closes the kept-alive connections (only those of the built-in pool; an injected fetch is yours). */

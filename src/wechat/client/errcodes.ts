@@ -8,7 +8,8 @@ export type WeChatApi =
   | 'resetUserSessionKey'
   | 'msgSecCheck'
   | 'mediaCheckAsync'
-  | 'getUserRiskRank';
+  | 'getUserRiskRank'
+  | 'getUnlimitedQRCode';
 
 /**
  * What an errcode means for the caller, as a closed union so the server can `switch` on it to pick
@@ -110,6 +111,14 @@ const BY_API: Partial<Record<WeChatApi, ReadonlyMap<number, ErrcodeInfo>>> = {
     // The phone code was produced by another mini program: the code is what is wrong, not our appid.
     [40013, info('invalid_code', 'the phone code was issued to another mini program')],
     [40029, info('invalid_code', 'invalid phone code (expired, already used or unknown)')],
+  ]),
+  // wechat-api.md §19.1: the errmsg of 45009 says "daily", but the limit is 5 000 codes a minute.
+  getUnlimitedQRCode: new Map([
+    [45009, info('rate_limited', 'per-minute limit of 5 000 mini-program codes reached; retry next minute')],
+    [41030, info('invalid_request', 'page is not in the published version (or has a leading "/" or a query)')],
+    [40169, info('invalid_request', 'scene is empty or longer than 32 characters, or the body is not JSON')],
+    [40129, info('invalid_request', 'scene holds a character WeChat does not allow')],
+    [85096, info('invalid_request', 'page must not hold scancode_time')],
   ]),
 };
 

@@ -12,6 +12,8 @@ export interface FetchInit {
 export interface FetchResponse {
   readonly status: number;
   text(): Promise<string>;
+  /** The raw body; needed only by calls answered with an image (getUnlimitedQRCode). */
+  arrayBuffer?(): Promise<ArrayBuffer>;
 }
 
 /**
@@ -45,7 +47,11 @@ export function createPooledFetch(options: { connectTimeoutMs: number; keepAlive
         signal: init.signal,
         dispatcher: agent,
       });
-      return { status: response.statusCode, text: () => response.body.text() };
+      return {
+        status: response.statusCode,
+        text: () => response.body.text(),
+        arrayBuffer: () => response.body.arrayBuffer(),
+      };
     },
     close: () => agent.close(),
   };

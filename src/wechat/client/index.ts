@@ -29,6 +29,7 @@ export type {
   PhoneNumberInput,
   SessionKeyInput,
   StableAccessTokenInput,
+  UnlimitedQRCodeInput,
   UserRiskRankInput,
 } from './inputs.ts';
 export { silentLogger, type WeChatLogger } from './logger.ts';
@@ -43,6 +44,7 @@ export type {
   PhoneNumberResult,
   ResetSessionKeyResult,
   UserRiskRankResult,
+  WxaCodeImage,
 } from './responses.ts';
 export { DEFAULT_RETRY, type RetryMode, type RetryOptions } from './retry.ts';
 export type { AccessTokenStore, StoredAccessToken } from './token-store.ts';

@@ -65,3 +65,16 @@ export interface UserRiskRankInput extends AccessTokenCall {
   /** A test call: its own quota (9410009), no visit check. */
   isTest?: boolean;
 }
+
+export interface UnlimitedQRCodeInput extends AccessTokenCall {
+  /** At most 32 characters of 0-9 A-Z a-z and !#$&'()*+,/:;=?@-._~ (wechat-api.md §19.1). */
+  scene: string;
+  /** The page the code opens, without a leading "/" or a query; default the home page. */
+  page?: string;
+  /** true (WeChat's default): the page must be in the published version, else 41030. */
+  checkPath?: boolean;
+  /** Which version the code opens; default `release`. */
+  envVersion?: 'release' | 'trial' | 'develop';
+  /** 280-1280 px; default 430. */
+  width?: number;
+}

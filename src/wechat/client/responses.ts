@@ -2,6 +2,12 @@ import type { JsonObject } from './http.ts';
 
 /** Results, normalized to camelCase. */
 
+/** A mini-program code as WeChat drew it: JPEG normally, PNG when transparent (wechat-api.md §19.1). */
+export interface WxaCodeImage {
+  contentType: 'image/jpeg' | 'image/png';
+  bytes: Buffer;
+}
+
 export interface Code2SessionResult {
   openid: string;
   /** base64 of 16 bytes. Keep it on the server: it decrypts the user's data. */

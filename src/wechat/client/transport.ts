@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { WeChatApi } from './errcodes.ts';
 import { WeChatApiError, WeChatTransportError } from './errors.ts';
-import { classifyFetchFailure, type FetchLike, type JsonObject, parseJsonObject } from './http.ts';
+import { classifyFetchFailure, type FetchLike, type FetchResponse, type JsonObject, parseJsonObject } from './http.ts';
 import type { WeChatLogger } from './logger.ts';
 import { redact } from './redact.ts';
-import { UnexpectedBodyError } from './responses.ts';
+import { UnexpectedBodyError, type WxaCodeImage } from './responses.ts';
 import { backoffDelay, type RetryMode, type RetryOptions, shouldRetry } from './retry.ts';
 
 /** One attempt of one call, for metrics (e.g. a Prometheus counter and histogram). */
@@ -64,11 +64,45 @@ export class WeChatTransport {
   }
 
   async call<T>(spec: CallSpec, parse: (body: JsonObject) => T): Promise<T> {
+    return this.#withRetries(spec, async () =>
+      this.#parse(spec, this.#readJson(spec, await this.#send(spec, 'text')), parse),
+    );
+  }
+
+  /**
+   * A call WeChat answers with an image on success and with JSON on failure (getwxacodeunlimit).
+   * wechat-api.md §19.1: JSON when the body starts with "{"; otherwise the bytes must be a JPEG or
+   * PNG, whatever Content-Type says (a tiny non-image body is an error, not a picture).
+   */
+  async callForImage(spec: CallSpec): Promise<WxaCodeImage> {
+    return this.#withRetries(spec, async () => {
+      const bytes = Buffer.from(await this.#send(spec, 'bytes'));
+      if (bytes[0] === 0x7b) {
+        this.#readJson(spec, bytes.toString('utf8'));
+        throw this.#failure(spec, {
+          kind: 'invalid_body',
+          requestSent: true,
+          detail: 'JSON without an errcode, no image',
+        });
+      }
+      const contentType = imageType(bytes);
+      if (!contentType) {
+        throw this.#failure(spec, {
+          kind: 'invalid_body',
+          requestSent: true,
+          detail: 'the body is neither JSON nor an image',
+        });
+      }
+      return { contentType, bytes };
+    });
+  }
+
+  async #withRetries<T>(spec: CallSpec, attemptOnce: () => Promise<T>): Promise<T> {
     const attempts = spec.retry === 'never' ? 1 : this.#retry.attempts;
     for (let attempt = 1; ; attempt++) {
       const started = performance.now();
       try {
-        const result = this.#parse(spec, await this.#send(spec), parse);
+        const result = await attemptOnce();
         this.#report(spec, attempt, started, null);
         return result;
       } catch (err) {
@@ -84,48 +118,72 @@ export class WeChatTransport {
     }
   }
 
-  /** One HTTP exchange. Resolves with the JSON body when WeChat said yes (no errcode, or 0). */
-  async #send(spec: CallSpec): Promise<JsonObject> {
+  #failure(spec: CallSpec, init: Omit<ConstructorParameters<typeof WeChatTransportError>[0], 'api' | 'appid'>) {
+    return new WeChatTransportError({
+      ...init,
+      api: spec.api,
+      appid: spec.appid,
+      detail: redact(init.detail, spec.sensitive),
+    });
+  }
+
+  /** One HTTP exchange: the body of a 200 answer, as text or bytes. */
+  async #send(spec: CallSpec, read: 'text'): Promise<string>;
+  async #send(spec: CallSpec, read: 'bytes'): Promise<ArrayBuffer>;
+  async #send(spec: CallSpec, read: 'text' | 'bytes'): Promise<string | ArrayBuffer> {
     const url = new URL(this.#baseUrl + spec.path);
     for (const [name, value] of Object.entries(spec.query)) url.searchParams.set(name, value);
     const signal = AbortSignal.timeout(this.#timeoutMs);
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const headers: Record<string, string> = {
+      accept: read === 'text' ? 'application/json' : 'image/*, application/json',
+    };
     if (spec.body) headers['content-type'] = 'application/json';
-    const fail = (init: Omit<ConstructorParameters<typeof WeChatTransportError>[0], 'api' | 'appid'>) =>
-      new WeChatTransportError({
-        ...init,
-        api: spec.api,
-        appid: spec.appid,
-        detail: redact(init.detail, spec.sensitive),
-      });
 
-    let status: number;
-    let text: string;
+    const unanswered = (err: unknown): WeChatTransportError => {
+      const failure = classifyFetchFailure(err, signal.aborted);
+      const detail =
+        failure.kind === 'timeout'
+          ? `no complete answer within ${this.#timeoutMs} ms`
+          : [failure.code, failure.detail].filter(Boolean).join(': ');
+      return this.#failure(spec, { kind: failure.kind, code: failure.code, requestSent: failure.requestSent, detail });
+    };
+    let response: FetchResponse;
     try {
-      const response = await this.#fetch(url.href, {
+      response = await this.#fetch(url.href, {
         method: spec.method,
         headers,
         // JSON.stringify keeps CJK as raw UTF-8; WeChat's checks do not recognise \uXXXX escapes.
         ...(spec.body ? { body: JSON.stringify(spec.body) } : {}),
         signal,
       });
-      status = response.status;
-      text = await response.text();
     } catch (err) {
-      const failure = classifyFetchFailure(err, signal.aborted);
-      const detail =
-        failure.kind === 'timeout'
-          ? `no complete answer within ${this.#timeoutMs} ms`
-          : [failure.code, failure.detail].filter(Boolean).join(': ');
-      throw fail({ kind: failure.kind, code: failure.code, requestSent: failure.requestSent, detail });
+      throw unanswered(err);
     }
-    if (status !== 200) throw fail({ kind: 'http_status', status, requestSent: true, detail: `HTTP ${status}` });
+    const { status } = response;
+    if (read === 'bytes' && !response.arrayBuffer) {
+      throw new TypeError('the fetch given to WeChatClient must offer arrayBuffer() for image answers');
+    }
+    let body: string | ArrayBuffer;
+    try {
+      body = read === 'text' || !response.arrayBuffer ? await response.text() : await response.arrayBuffer();
+    } catch (err) {
+      throw unanswered(err);
+    }
+    if (status !== 200) {
+      throw this.#failure(spec, { kind: 'http_status', status, requestSent: true, detail: `HTTP ${status}` });
+    }
+    return body;
+  }
 
+  /** WeChat's JSON convention: the body when WeChat said yes (no errcode, or 0); its error otherwise. */
+  #readJson(spec: CallSpec, text: string): JsonObject {
     const body = parseJsonObject(text);
-    if (!body) throw fail({ kind: 'invalid_body', requestSent: true, detail: 'the body is not a JSON object' });
+    if (!body)
+      throw this.#failure(spec, { kind: 'invalid_body', requestSent: true, detail: 'the body is not a JSON object' });
     const errcode = readErrcode(body.errcode);
-    if (errcode === undefined)
-      throw fail({ kind: 'invalid_body', requestSent: true, detail: 'errcode is not a number' });
+    if (errcode === undefined) {
+      throw this.#failure(spec, { kind: 'invalid_body', requestSent: true, detail: 'errcode is not a number' });
+    }
     if (errcode !== 0) {
       const errmsg = typeof body.errmsg === 'string' ? redact(body.errmsg, spec.sensitive) : '';
       throw new WeChatApiError({ api: spec.api, appid: spec.appid, errcode, errmsg });
@@ -173,6 +231,13 @@ function readErrcode(value: unknown): number | undefined {
   if (value === undefined || value === null) return 0;
   if (typeof value === 'number' && Number.isInteger(value)) return value;
   if (typeof value === 'string' && /^-?\d+$/.test(value)) return Number(value);
+  return undefined;
+}
+
+/** The image type by its magic bytes (JPEG FF D8 FF, PNG 89 50 4E 47), or undefined. */
+function imageType(bytes: Buffer): WxaCodeImage['contentType'] | undefined {
+  if (bytes.length > 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'image/jpeg';
+  if (bytes.length > 8 && bytes.readUInt32BE(0) === 0x89504e47) return 'image/png';
   return undefined;
 }
 

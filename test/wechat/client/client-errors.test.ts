@@ -115,6 +115,19 @@ const DOCUMENTED: Record<WeChatApi, Row[]> = {
     [61010, 'code is expired', 'user_inactive'],
     [9410009, 'test quota reached', 'quota_exceeded'],
   ],
+  // wechat-api.md §19.1's table; 45009 is the per-minute limit despite its errmsg.
+  getUnlimitedQRCode: [
+    [-1, 'system error', 'busy'],
+    [40001, 'invalid credential, access_token is invalid or not latest', 'token_invalid'],
+    [40097, 'invalid args', 'invalid_request'],
+    [40129, 'invalid scene', 'invalid_request'],
+    [40169, 'invalid length for scene, or the data is not json string', 'invalid_request'],
+    [41030, 'invalid page', 'invalid_request'],
+    [45009, 'reach max api daily quota limit', 'rate_limited'],
+    [47001, 'data format error', 'invalid_request'],
+    [48001, 'api unauthorized', 'permission_denied'],
+    [85096, 'not allow include scancode_time field', 'invalid_request'],
+  ],
 };
 
 const PATHS: Record<WeChatApi, string> = {
@@ -127,6 +140,7 @@ const PATHS: Record<WeChatApi, string> = {
   msgSecCheck: '/wxa/msg_sec_check',
   mediaCheckAsync: '/wxa/media_check_async',
   getUserRiskRank: '/wxa/getuserriskrank',
+  getUnlimitedQRCode: '/wxa/getwxacodeunlimit',
 };
 
 const credentials = { appid: SAMPLE.appid, secret: SAMPLE.secret };
@@ -158,6 +172,8 @@ function invoke(client: WeChatClient, api: WeChatApi): Promise<unknown> {
       });
     case 'getUserRiskRank':
       return client.getUserRiskRank({ ...tokenCall, openid: SAMPLE.openid, scene: 0, clientIp: '203.0.113.7' });
+    case 'getUnlimitedQRCode':
+      return client.getUnlimitedQRCode({ ...tokenCall, scene: 'abc123', page: 'pages/qr-login/confirm' });
   }
 }
 
