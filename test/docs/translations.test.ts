@@ -36,11 +36,8 @@ const twinOf = (english: string) => english.replace(/\.md$/, ZH);
 const englishOf = (zh: string) => `${zh.slice(0, -ZH.length)}.md`;
 const read = (path: string) => parseMarkdown(readFileSync(join(ROOT, path), 'utf8'));
 
-/** Twins still being written (issue 14); each leaves this list as it lands. */
-const PENDING = new Set(['docs/emulator.md']);
-
 describe('every README and doc has its Chinese twin', () => {
-  for (const english of requiredDocuments().filter((f) => !PENDING.has(f))) {
+  for (const english of requiredDocuments()) {
     it(english, () => {
       assert.ok(
         existsSync(join(ROOT, twinOf(english))),
