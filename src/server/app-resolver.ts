@@ -19,10 +19,10 @@ export function resolveApp(config: Config, request: FastifyRequest, bodyAppid?: 
     config.defaultAppid;
   const app = config.apps.find((a) => a.appid === appid);
   if (!app) {
-    throw new ApiError(
-      'UNKNOWN_APP',
-      `appid ${appid.slice(0, 32)} is not served here; configured: ${config.apps.map((a) => a.appid).join(', ')}.`,
-    );
+    throw new ApiError('UNKNOWN_APP', {
+      en: `appid ${appid.slice(0, 32)} is not served here; configured: ${config.apps.map((a) => a.appid).join(', ')}.`,
+      zh: `这个服务器不服务 appid ${appid.slice(0, 32)}；已配置的有：${config.apps.map((a) => a.appid).join(', ')}（见 WEAPP_APPS）。`,
+    });
   }
   return app;
 }

@@ -24,7 +24,12 @@ export function requireUser(ctx: ServerContext, options: { loadUser?: boolean } 
     const header = request.headers.authorization;
     if (!header) throw new ApiError('UNAUTHORIZED');
     const token = BEARER.exec(header)?.[1];
-    if (!token) throw new ApiError('TOKEN_INVALID', 'The Authorization header must be "Bearer <access token>".');
+    if (!token) {
+      throw new ApiError('TOKEN_INVALID', {
+        en: 'The Authorization header must be "Bearer <access token>".',
+        zh: 'Authorization 请求头必须是 "Bearer <访问令牌>"。',
+      });
+    }
     try {
       if (options.loadUser) {
         const { claims, user } = await ctx.tokens.verifyWithUser(token);

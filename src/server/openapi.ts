@@ -48,7 +48,9 @@ export function openapiOptions(): FastifyDynamicSwaggerOptions {
         version: '0.1.0',
         description:
           'Login and user-authorization backend for WeChat Mini Programs. Every error is {code, message, details?}; ' +
-          "each route lists its error answers with the codes they carry, and the README's error table says what to do.",
+          "each route lists its error answers with the codes they carry, and the README's error table says what to do. " +
+          'This document is in English; the `message` of an error answer is in Chinese when the request prefers it ' +
+          '(Accept-Language: zh, zh-CN, zh-TW…; the answer says which in Content-Language), and `code` is the same in both.',
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
     },

@@ -60,13 +60,14 @@ describe('Accept-Language', () => {
         const header = list.map(([t, q]) => `${t};q=${(q / 1000).toFixed(3)}`).join(', ');
         // negotiator's rule: the exact tag's weight when the header has it, else its best subtag's.
         const best = (lang: string) => {
-          const exact = list.find(([t]) => t === lang);
-          if (exact) return exact[1];
-          return Math.max(0, ...list.filter(([t]) => t.startsWith(`${lang}-`)).map(([, q]) => q));
+          const weights = (match: (t: string) => boolean) => list.filter(([t]) => match(t)).map(([, q]) => q);
+          const exact = weights((t) => t === lang);
+          return Math.max(0, ...(exact.length > 0 ? exact : weights((t) => t.startsWith(`${lang}-`))));
         };
         const expected = best('zh') > best('en') ? 'zh' : 'en';
         assert.equal(pick(header), expected, header);
       }),
+      { numRuns: 500 },
     );
   });
 
@@ -158,6 +159,24 @@ forEachDialect(
       const res = await s.call('POST', '/v1/login', { body: { appid: APPID, code: 'not-a-real-code' }, headers: zh });
       assert.equal(res.body.code, 'INVALID_CODE');
       assert.equal(res.body.message, API_ERRORS.INVALID_CODE.zh);
+    });
+
+    it('says in Chinese why "微信用户" is refused as a nickname, and where an upload must go', async () => {
+      const { accessToken } = (await s.login('nick-zh')).body;
+      const res = await s.call('PATCH', '/v1/me', { token: accessToken, body: { nickname: '微信用户' }, headers: zh });
+      assert.equal(res.status, 400);
+      assert.equal(res.body.code, 'INVALID_NICKNAME');
+      assert.match(res.body.message, /占位昵称/);
+      const upload = new FormData();
+      upload.append('picture', new Blob([new Uint8Array([1, 2, 3])]), 'a.png');
+      const wrong = await fetch(`${s.url}/v1/me/avatar`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${accessToken}`, ...zh },
+        body: upload,
+      });
+      const body = (await wrong.json()) as { code: string; message: string };
+      assert.equal(body.code, 'INVALID_REQUEST');
+      assert.match(body.message, /图片必须放在字段 "file"/);
     });
 
     it('answers a missing avatar and an unconfigured push endpoint in Chinese', async () => {

@@ -16,12 +16,15 @@ export async function readUpload(request: FastifyRequest, limits: UploadLimits):
   if (!Buffer.isBuffer(bytes)) {
     throw new ApiError('UNSUPPORTED_MEDIA_TYPE', UPLOAD_FORMS);
   }
-  if (bytes.length === 0) throw new ApiError('INVALID_REQUEST', 'The uploaded image is empty.');
+  if (bytes.length === 0)
+    throw new ApiError('INVALID_REQUEST', { en: 'The uploaded image is empty.', zh: '上传的图片是空的。' });
   return bytes;
 }
 
-export const UPLOAD_FORMS =
-  'Send the image as multipart/form-data (wx.uploadFile), or as the raw body with Content-Type image/* or application/octet-stream.';
+export const UPLOAD_FORMS = {
+  en: 'Send the image as multipart/form-data (wx.uploadFile), or as the raw body with Content-Type image/* or application/octet-stream.',
+  zh: '请以 multipart/form-data（wx.uploadFile）发送图片，或直接作为请求体发送，Content-Type 为 image/* 或 application/octet-stream。',
+};
 
 async function readMultipartFile(request: FastifyRequest, limits: UploadLimits): Promise<Buffer> {
   let image: Buffer | undefined;
@@ -44,8 +47,14 @@ async function readMultipartFile(request: FastifyRequest, limits: UploadLimits):
   throw new ApiError(
     'INVALID_REQUEST',
     otherField === undefined
-      ? `The form holds no file; send the image in the field "${limits.field}".`
-      : `The image must be in the field "${limits.field}" (wx.uploadFile's name), not "${otherField.slice(0, 64)}".`,
+      ? {
+          en: `The form holds no file; send the image in the field "${limits.field}".`,
+          zh: `表单中没有文件；请把图片放在字段 "${limits.field}" 中发送。`,
+        }
+      : {
+          en: `The image must be in the field "${limits.field}" (wx.uploadFile's name), not "${otherField.slice(0, 64)}".`,
+          zh: `图片必须放在字段 "${limits.field}"（wx.uploadFile 的 name）中，而不是 "${otherField.slice(0, 64)}"。`,
+        },
     { field: limits.field },
   );
 }
@@ -58,19 +67,34 @@ export function uploadError(err: unknown, limits: UploadLimits): ApiError | unde
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new ApiError(
         'IMAGE_TOO_LARGE',
-        `The image is larger than ${formatBytes(limits.maxBytes)}; send a smaller one.`,
+        {
+          en: `The image is larger than ${formatBytes(limits.maxBytes)}; send a smaller one.`,
+          zh: `图片超过了 ${formatBytes(limits.maxBytes)}，请发送更小的图片。`,
+        },
         { maxBytes: limits.maxBytes },
       );
     case 'FST_FILES_LIMIT':
-      return new ApiError('INVALID_REQUEST', `Send one file, in the field "${limits.field}".`);
+      return new ApiError('INVALID_REQUEST', {
+        en: `Send one file, in the field "${limits.field}".`,
+        zh: `只发送一个文件，放在字段 "${limits.field}" 中。`,
+      });
     case 'FST_PARTS_LIMIT':
     case 'FST_FIELDS_LIMIT':
-      return new ApiError('INVALID_REQUEST', 'The form has too many fields; send the image and little else.');
+      return new ApiError('INVALID_REQUEST', {
+        en: 'The form has too many fields; send the image and little else.',
+        zh: '表单字段太多；只需发送图片。',
+      });
     case 'FST_PROTO_VIOLATION':
-      return new ApiError('INVALID_REQUEST', 'The form uses a reserved field name.');
+      return new ApiError('INVALID_REQUEST', {
+        en: 'The form uses a reserved field name.',
+        zh: '表单使用了保留的字段名。',
+      });
     case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
     case 'FST_MP_PREMATURE_CLOSE':
-      return new ApiError('INVALID_REQUEST', 'The multipart body is incomplete or malformed.');
+      return new ApiError('INVALID_REQUEST', {
+        en: 'The multipart body is incomplete or malformed.',
+        zh: 'multipart 请求体不完整或格式错误。',
+      });
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new ApiError('UNSUPPORTED_MEDIA_TYPE', UPLOAD_FORMS);
     default:
@@ -81,7 +105,11 @@ export function uploadError(err: unknown, limits: UploadLimits): ApiError | unde
 /** busboy's own parse errors (a missing boundary, a truncated part) are plain Errors about the client's bytes. */
 function malformed(err: unknown): unknown {
   if (!(err instanceof Error)) return err;
-  return new ApiError('INVALID_REQUEST', `The multipart body is malformed: ${err.message.slice(0, 120)}.`);
+  const reason = err.message.slice(0, 120);
+  return new ApiError('INVALID_REQUEST', {
+    en: `The multipart body is malformed: ${reason}.`,
+    zh: `multipart 请求体格式错误：${reason}。`,
+  });
 }
 
 function formatBytes(n: number): string {

@@ -22,10 +22,10 @@ export async function sniffImage(bytes: Uint8Array): Promise<ImageType> {
   const detected = await fileTypeFromBuffer(bytes);
   const type = detected && ACCEPTED[detected.mime];
   if (!type) {
-    throw new ApiError(
-      'UNSUPPORTED_IMAGE_TYPE',
-      `The upload is ${detected ? `${detected.mime}` : 'of no known type'}, not a PNG, JPEG, WebP or GIF image.`,
-    );
+    throw new ApiError('UNSUPPORTED_IMAGE_TYPE', {
+      en: `The upload is ${detected ? `${detected.mime}` : 'of no known type'}, not a PNG, JPEG, WebP or GIF image.`,
+      zh: `上传的文件是${detected ? ` ${detected.mime}` : '无法识别的类型'}，不是 PNG、JPEG、WebP 或 GIF 图片。`,
+    });
   }
   return type;
 }

@@ -58,7 +58,10 @@ export function decryptWithStoredKeys(
 function checkSignature(input: OpenDataInput, sessionKey: string, metrics: Metrics): void {
   if (input.rawData === undefined && input.signature === undefined) return;
   if (input.rawData === undefined || input.signature === undefined) {
-    throw new ApiError('INVALID_REQUEST', 'Send rawData and signature together, or neither.');
+    throw new ApiError('INVALID_REQUEST', {
+      en: 'Send rawData and signature together, or neither.',
+      zh: 'rawData 和 signature 要么一起发送，要么都不发送。',
+    });
   }
   if (!verifyRawDataSignature(input.rawData, input.signature, sessionKey)) {
     metrics.decryptFailures.inc({ reason: 'SIGNATURE_MISMATCH' });

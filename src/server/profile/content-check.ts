@@ -67,7 +67,10 @@ export async function checkNickname(
     const label = LABELS[verdict.label] ?? `label ${verdict.label}`;
     throw new ApiError(
       'CONTENT_RISKY',
-      `WeChat's content check refused the nickname (${label}); ask the user for another.`,
+      {
+        en: `WeChat's content check refused the nickname (${label}); ask the user for another.`,
+        zh: `微信内容安全检测未通过这个昵称（${label}），请让用户换一个。`,
+      },
       { label: verdict.label, traceId: verdict.traceId },
     );
   }

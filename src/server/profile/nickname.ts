@@ -1,3 +1,4 @@
+import type { Localized } from '../../i18n/index.ts';
 import { ApiError } from '../errors.ts';
 import { isAnonymousNickname } from '../login/open-data.ts';
 
@@ -19,17 +20,28 @@ const graphemes = new Intl.Segmenter('zh', { granularity: 'grapheme' });
  */
 export function normalizeNickname(input: string): string {
   const nickname = input.normalize('NFC').trim();
-  if (nickname === '') throw invalid('The nickname is empty.');
-  if (FORBIDDEN.test(nickname)) throw invalid('The nickname holds control or invisible characters.');
+  if (nickname === '') throw invalid({ en: 'The nickname is empty.', zh: '昵称为空。' });
+  if (FORBIDDEN.test(nickname))
+    throw invalid({
+      en: 'The nickname holds control or invisible characters.',
+      zh: '昵称含有控制字符或不可见字符。',
+    });
   let length = 0;
   for (const _ of graphemes.segment(nickname)) length++;
-  if (length > NICKNAME_MAX_LENGTH) throw invalid(`The nickname is longer than ${NICKNAME_MAX_LENGTH} characters.`);
+  if (length > NICKNAME_MAX_LENGTH)
+    throw invalid({
+      en: `The nickname is longer than ${NICKNAME_MAX_LENGTH} characters.`,
+      zh: `昵称超过了 ${NICKNAME_MAX_LENGTH} 个字符。`,
+    });
   if (isAnonymousNickname(nickname)) {
-    throw invalid('"微信用户" is WeChat\'s placeholder for a user who gave no nickname; ask the user for theirs.');
+    throw invalid({
+      en: '"微信用户" is WeChat\'s placeholder for a user who gave no nickname; ask the user for theirs.',
+      zh: '“微信用户”是微信给未提供昵称的用户的占位昵称，不是真实昵称；请让用户填写自己的昵称。',
+    });
   }
   return nickname;
 }
 
-function invalid(message: string): ApiError {
+function invalid(message: Localized): ApiError {
   return new ApiError('INVALID_NICKNAME', message, { maxLength: NICKNAME_MAX_LENGTH });
 }

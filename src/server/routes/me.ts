@@ -52,7 +52,10 @@ export async function meRoutes(app: FastifyInstance, ctx: ServerContext): Promis
       });
       // The data must be about the user of this session: getUserInfo carries the openId.
       if (typeof data.openId === 'string' && data.openId !== identity.openid) {
-        throw new ApiError('WATERMARK_MISMATCH', 'The data describes another WeChat user than the one logged in.');
+        throw new ApiError('WATERMARK_MISMATCH', {
+          en: 'The data describes another WeChat user than the one logged in.',
+          zh: '这份数据属于另一个微信用户，而不是当前登录的用户。',
+        });
       }
       const user = await saveProfile(ctx, await currentUser(ctx, request), data);
       return { user: userView(user), next: nextSteps(user) };

@@ -89,7 +89,13 @@ function phoneProof(body: PhoneBody): PhoneProof {
     return { kind: 'legacy', data: { encryptedData: body.encryptedData, iv: body.iv } };
   }
   if (body.errMsg !== undefined && !body.errMsg.endsWith(':ok')) {
-    throw new ApiError('INVALID_REQUEST', `The phone button failed on the phone (${body.errMsg}); nothing to bind.`);
+    throw new ApiError('INVALID_REQUEST', {
+      en: `The phone button failed on the phone (${body.errMsg}); nothing to bind.`,
+      zh: `手机号按钮在手机上失败了（${body.errMsg}），没有可绑定的手机号。`,
+    });
   }
-  throw new ApiError('INVALID_REQUEST', 'Send {code} from the getPhoneNumber button, or its {encryptedData, iv}.');
+  throw new ApiError('INVALID_REQUEST', {
+    en: 'Send {code} from the getPhoneNumber button, or its {encryptedData, iv}.',
+    zh: '请发送 getPhoneNumber 按钮给出的 {code}，或它的 {encryptedData, iv}。',
+  });
 }
