@@ -13,6 +13,7 @@ import { isRepeatable, isTransient, type RetryPolicy, retryDelay, retryPolicy } 
 import type { Session } from './session.ts';
 import { SessionStorage } from './storage.ts';
 import type { AuthUser, LoginResult, StoredTokens, TokenAnswer } from './types.ts';
+import { type AccountDeletion, type DataExport, deleteAccount, exportData } from './user-rights.ts';
 import { accountAppid, globalWx, type WxApi, type WxUserInfoResult } from './wx-api.ts';
 
 type UserInfoData = WxUserInfoResult;
@@ -239,6 +240,24 @@ export class Auth {
       await this.#renew(this.#tokens?.accessToken ?? '', err.code);
       return this.#postOpenData(data);
     }
+  }
+
+  /**
+   * Closes the user's account (DELETE /v1/me; PIPL Art. 47): every session ends at once, and the
+   * data goes now, or at `purgeAt` after the server's cooling-off period, which a login before then
+   * cancels. Ask the user first. On success this phone forgets the session too (a `logout` event
+   * with reason `account_deleted`); on failure nothing changed. Not repeated after a lost answer.
+   */
+  async deleteAccount(): Promise<AccountDeletion> {
+    const deletion = await deleteAccount((options) => this.request(options));
+    this.#forget();
+    this.#events.emit('logout', { reason: 'account_deleted' });
+    return deletion;
+  }
+
+  /** GET /v1/me/export: everything the server holds about the user (PIPL Art. 45), typed field by field. */
+  exportData(): Promise<DataExport> {
+    return exportData((options) => this.request(options));
   }
 
   /** Ends the session on the server (best effort) and forgets it here. */

@@ -19,8 +19,8 @@ export interface RetryEvent {
 export interface AuthEvents {
   /** A login succeeded (the first, or a transparent re-login after the session ended). */
   login: LoginResult;
-  /** logout() ended the session. */
-  logout: { reason: 'logout' };
+  /** logout() ended the session, or deleteAccount() closed the account. */
+  logout: { reason: 'logout' | 'account_deleted' };
   /** The cached profile changed. */
   user: AuthUser;
   /** A login or request failed in a way a retry can mend, and is retried after `delayMs`. */

@@ -22,6 +22,7 @@ export type { ProfileUpdate } from './profile.ts';
 export type { QrLogin, QrLoginOutcome, QrLoginRequest, QrLoginStatus } from './qr-login.ts';
 export { DEFAULT_RETRY, type RetryOptions } from './retry.ts';
 export type { AuthUser, LoginResult, NextStep } from './types.ts';
+export type { AccountDeletion, DataExport, ExportedUser } from './user-rights.ts';
 export type {
   PrivacyEventInfo,
   PrivacyListener,
