@@ -19,7 +19,7 @@ export interface Fence {
 export interface Table {
   rows: number;
   columns: number;
-  /** The inline code spans of each row's first cell: identifiers, routes, variables. */
+  /** The inline code spans of each row's first cell (sorted: a translation may reorder words). */
   keys: string[];
   line: number;
   section: number;
@@ -133,7 +133,7 @@ export function splitRow(row: string): string[] {
 }
 
 function codeSpans(text: string): string[] {
-  return [...text.matchAll(/`([^`]+)`/g)].map((m) => m[1]!);
+  return [...text.matchAll(/`([^`]+)`/g)].map((m) => m[1]!).sort();
 }
 
 /**
