@@ -13,6 +13,8 @@ import {
   type WxStandIn,
 } from '../../stand-in/index.ts';
 import { byId, showImage } from './dom.ts';
+import { mountLanguageSwitch, onLanguageChange, translatePage } from './i18n.ts';
+import { t } from './page-text.ts';
 import { mountProfile, type ProfileView } from './profile.ts';
 import { Trace } from './trace.ts';
 
@@ -102,6 +104,10 @@ function describe(err: unknown): string {
 }
 
 async function main(): Promise<void> {
+  // The page's words first, so nothing shows in the wrong language while the config loads.
+  translatePage(document, t);
+  mountLanguageSwitch(byId<HTMLElement>('language-switch'));
+  onLanguageChange(() => translatePage(document, t));
   const config = (await fetch('./config.json').then((r) => r.json())) as PlaygroundConfig;
   const trace = new Trace(byId<HTMLOListElement>('trace'));
   const user = new NarratedUser(config.user, trace);

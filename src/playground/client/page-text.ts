@@ -1,0 +1,101 @@
+import { defineTexts } from './i18n.ts';
+
+/**
+ * The words of the page itself (index.html's `data-i18n` keys), the phone's status lines and the
+ * trace's narration. Panels in their own files keep their own tables (see ./i18n.ts).
+ */
+export const t = defineTexts({
+  en: {
+    title: 'weapp-auth playground',
+    intro:
+      "The tutorial's mini program on a simulated phone: the real SDK, the real server, WeChat played by the emulator.",
+    wechat: 'WeChat',
+    navTitle: 'weapp-auth demo',
+    avatar: 'Avatar',
+    nickname: 'Nickname',
+    nicknamePlaceholder: 'Enter a nickname',
+    save: 'Save',
+    phone: 'Phone',
+    notBound: 'not bound',
+    bindPhone: 'Bind phone',
+    changePhone: 'Change',
+    login: 'Log in with WeChat',
+    logout: 'Log out',
+    chooseAvatar: 'Choose an avatar',
+    chooseAvatarNote: '(sample pictures drawn by the page)',
+    cancel: 'Cancel',
+    privacyTitle: 'Privacy guide',
+    privacyNote: 'the app wants your consent first',
+    privacyText:
+      'Before the profile, avatar, nickname and phone number: please read and agree to <span class="privacy-link">《weapp-auth 演示隐私保护指引》</span>. Waiting: ',
+    disagree: 'Disagree',
+    agree: 'Agree',
+    simulatedUser: 'The simulated user',
+    denies: 'denies authorization (and leaves it off in the settings)',
+    hintDeny:
+      'With the switch on, tap “Log in with WeChat”: the user refuses, the SDK shows the modal and opens the settings, the user keeps it off. Turn it off and tap again: the user grants it in the settings and the SDK retries. The switch also refuses the phone number at “Bind phone”.',
+    hintPrivacy:
+      "The app declares user info and phone number in its privacy guide: the first login asks for consent in the app's popup (<code>auth.onPrivacyConsentNeeded</code>); “Disagree” ends in <code>PRIVACY_NOT_AUTHORIZED</code>, “Agree” is the <code>agreePrivacyAuthorization</code> button. Consent stays on the phone until it is removed.",
+    hintProfile:
+      'Logged in, the profile: pick an avatar, type a nickname and Save (the upload, then <code>POST /v1/me</code>); Bind phone (<code>POST /v1/me/phone</code>, which our server redeems with WeChat).',
+    miniProgram: 'mini program',
+    wechatUser: 'WeChat user',
+    reset: 'Remove the mini program from the phone',
+    hintReload: 'Reload the page to restart the mini program: the SDK picks the session up from storage.',
+    trace: 'Trace',
+    clear: 'clear',
+    legendWx: 'wx call',
+    legendRequest: 'request to our server',
+    legendWechat: 'our server → WeChat',
+    legendUser: 'the user',
+    legendWeb: "the website's browser",
+    legendMasked: 'secrets and phone numbers masked',
+    language: 'Language',
+  },
+  zh: {
+    title: 'weapp-auth 演练场',
+    intro: '在模拟手机上运行教程里的小程序：真实的 SDK、真实的服务端，微信由模拟器扮演。',
+    wechat: '微信',
+    navTitle: 'weapp-auth 演示',
+    avatar: '头像',
+    nickname: '昵称',
+    nicknamePlaceholder: '请输入昵称',
+    save: '保存',
+    phone: '手机号',
+    notBound: '未绑定',
+    bindPhone: '绑定手机号',
+    changePhone: '更换',
+    login: '微信登录',
+    logout: '退出登录',
+    chooseAvatar: '选择头像',
+    chooseAvatarNote: '（页面绘制的示例图片）',
+    cancel: '取消',
+    privacyTitle: '用户隐私保护提示',
+    privacyNote: '小程序需要先征得你的同意',
+    privacyText:
+      '在使用头像、昵称和手机号等资料之前，请阅读并同意<span class="privacy-link">《weapp-auth 演示隐私保护指引》</span>。等待中的接口：',
+    disagree: '拒绝',
+    agree: '同意',
+    simulatedUser: '模拟的用户',
+    denies: '拒绝授权（并在设置页中保持关闭）',
+    hintDeny:
+      '打开开关后点击“微信登录”：用户拒绝授权，SDK 弹出提示并打开设置页，用户仍保持关闭。关掉开关再点一次：用户在设置页中开启授权，SDK 重试。这个开关也会让用户在“绑定手机号”时拒绝提供手机号。',
+    hintPrivacy:
+      '小程序在隐私保护指引中声明了用户信息和手机号：首次登录时在小程序自己的弹窗中征求同意（<code>auth.onPrivacyConsentNeeded</code>）；“拒绝”得到 <code>PRIVACY_NOT_AUTHORIZED</code>，“同意”就是 <code>agreePrivacyAuthorization</code> 按钮。同意状态保留在手机上，直到小程序被删除。',
+    hintProfile:
+      '登录后的资料页：选择头像、填写昵称并保存（先上传，再 <code>POST /v1/me</code>）；绑定手机号（<code>POST /v1/me/phone</code>，由我们的服务端向微信兑换）。',
+    miniProgram: '小程序',
+    wechatUser: '微信用户',
+    reset: '从手机上删除小程序',
+    hintReload: '刷新页面即重启小程序：SDK 会从本地存储中恢复会话。',
+    trace: '调用轨迹',
+    clear: '清空',
+    legendWx: 'wx 调用',
+    legendRequest: '发往我们服务端的请求',
+    legendWechat: '我们的服务端 → 微信',
+    legendUser: '用户',
+    legendWeb: '网站所在的浏览器',
+    legendMasked: '密钥和手机号已打码',
+    language: '语言',
+  },
+});
