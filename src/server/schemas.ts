@@ -26,6 +26,10 @@ export const UserSchema = Type.Object(
     nicknameUnderReview: Type.Boolean({
       description: 'The content check asked for a manual review of the nickname, or could not be made',
     }),
+    avatarUnderReview: Type.Boolean({
+      description:
+        "WeChat's avatar check (CONTENT_CHECK=on) has not answered yet, asked for a manual review, or could not be made",
+    }),
     createdAt: Type.String({ format: 'date-time' }),
   },
   { title: 'User' },

@@ -14,6 +14,8 @@ export function userView(user: User) {
     phoneNumber: user.phoneNumber,
     phoneCountryCode: user.phoneCountryCode,
     nicknameUnderReview: user.nicknameReview,
+    // WeChat's avatar check has not answered yet, or asked for a person's review.
+    avatarUnderReview: user.avatarReview === 'pending' || user.avatarReview === 'review',
     createdAt: new Date(user.createdAt).toISOString(),
   };
 }

@@ -21,9 +21,14 @@ export type AuditEventType =
   | 'push.profile_cleared'
   | 'push.revoked'
   | 'push.identity_removed'
+  | 'push.media_check'
   | 'operator.sessions_revoked'
   | 'operator.deleted'
-  | 'operator.exported';
+  | 'operator.exported'
+  | 'qr_login.created'
+  | 'qr_login.scanned'
+  | 'qr_login.confirmed'
+  | 'qr_login.cancelled';
 
 export interface AuditEvent {
   id: string;

@@ -14,6 +14,7 @@ export interface Database {
   unionid_conflicts: UnionIdConflictsTable;
   replaced_media: ReplacedMediaTable;
   audit_events: AuditEventsTable;
+  avatar_checks: AvatarChecksTable;
 }
 
 export interface UsersTable {
@@ -38,6 +39,8 @@ export interface UsersTable {
   deletion_requested_at: number | null;
   /** When `weapp-auth cleanup` purges the account (the cooling-off period's end). */
   deletion_due_at: number | null;
+  /** Where WeChat's avatar check stands: null (none or passed), `pending`, `review`, `risky`. */
+  avatar_review: string | null;
 }
 
 export interface IdentitiesTable {
@@ -110,4 +113,17 @@ export interface AuditEventsTable {
   rid: string | null;
   /** JSON of non-personal details (counts, categories, codes); never a secret or a phone number. */
   details: string | null;
+}
+
+/** One media_check_async submission of an avatar, matched with its push by trace_id. */
+export interface AvatarChecksTable {
+  trace_id: string;
+  appid: string;
+  user_id: string;
+  avatar_url: string;
+  submitted_at: number;
+  /** `pass`, `review`, `risky` or `error` (WeChat could not check it); null until the push. */
+  verdict: string | null;
+  label: number | null;
+  decided_at: number | null;
 }

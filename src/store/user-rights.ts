@@ -167,7 +167,7 @@ export async function clearProfile(
   if (!row) return undefined;
   await db
     .updateTable('users')
-    .set({ nickname: null, avatar_url: null, nickname_review: 0, updated_at: now })
+    .set({ nickname: null, avatar_url: null, nickname_review: 0, avatar_review: null, updated_at: now })
     .where('id', '=', userId)
     .execute();
   return row.avatar_url;

@@ -21,14 +21,29 @@ export interface User {
   phoneVerifiedAt: number | null;
   /** The content check asked for a manual review of the nickname. */
   nicknameReview: boolean;
+  /** WeChat's avatar check: `pending` until it answers, `review` (a person should look), `risky` (removed). */
+  avatarReview: AvatarReview | null;
   createdAt: number;
   updatedAt: number;
   /** When a requested account deletion falls due; null when none is pending (a login cancels it). */
   deletionDueAt: number | null;
 }
 
+export type AvatarReview = 'pending' | 'review' | 'risky';
+
 export type ProfilePatch = Partial<
-  Pick<User, 'nickname' | 'avatarUrl' | 'gender' | 'country' | 'province' | 'city' | 'language' | 'nicknameReview'>
+  Pick<
+    User,
+    | 'nickname'
+    | 'avatarUrl'
+    | 'gender'
+    | 'country'
+    | 'province'
+    | 'city'
+    | 'language'
+    | 'nicknameReview'
+    | 'avatarReview'
+  >
 >;
 
 export interface PhoneNumber {
@@ -53,6 +68,10 @@ export function toUser(row: Selectable<UsersTable>): User {
     phoneCountryCode: row.phone_country_code,
     phoneVerifiedAt: row.phone_verified_at,
     nicknameReview: row.nickname_review === 1,
+    avatarReview:
+      row.avatar_review === 'pending' || row.avatar_review === 'review' || row.avatar_review === 'risky'
+        ? row.avatar_review
+        : null,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     deletionDueAt: row.deletion_due_at ?? null,
@@ -80,6 +99,7 @@ export async function updateUserProfile(
   if (patch.city !== undefined) set.city = patch.city;
   if (patch.language !== undefined) set.language = patch.language;
   if (patch.nicknameReview !== undefined) set.nickname_review = patch.nicknameReview ? 1 : 0;
+  if (patch.avatarReview !== undefined) set.avatar_review = patch.avatarReview;
   const row = await db.updateTable('users').set(set).where('id', '=', id).returningAll().executeTakeFirst();
   return row && toUser(row);
 }

@@ -18,6 +18,7 @@ import { forEachDialect, TEST_SECRET_KEY } from '../helpers/databases.ts';
 
 const TABLES = [
   'audit_events',
+  'avatar_checks',
   'identities',
   'replaced_media',
   'sessions',
@@ -34,6 +35,7 @@ forEachDialect('store lifecycle', (h) => {
       '0002_phone_lookup',
       '0003_replaced_media',
       '0004_user_rights',
+      '0005_avatar_checks',
     ]);
     assert.deepEqual(await migrateToLatest(database), []);
     const tables = await database.db.introspection.getTables();

@@ -291,6 +291,7 @@ forEachDialect('users', (h) => {
       phoneCountryCode: null,
       phoneVerifiedAt: null,
       nicknameReview: false,
+      avatarReview: null,
       createdAt: 1000,
       updatedAt: 1000,
       deletionDueAt: null,

@@ -33,6 +33,8 @@ export interface PushDelivery {
   attempts: PushAttempt[];
   /** The message as sent (before encryption): what a trace shows. */
   message: Record<string, unknown>;
+  /** The request itself (signed, sealed in safe mode), the same on every attempt: to replay it. */
+  request: PushRequest;
 }
 
 const KEEP = 200;
@@ -70,6 +72,7 @@ export class PushDeliveries {
       mode: settings.mode,
       format: settings.format,
       createdAt: now(),
+      request: { ...request },
       status: 'sending',
       attempts: [],
     };

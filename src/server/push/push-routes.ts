@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ServerContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
+import { handleMediaCheckEvent, type MediaCheckOutcome } from './media-check-events.ts';
 import { deliveryKey, openPush, PUSH_WINDOW_SECONDS, type PushQuery, PushRefused, verifyPushUrl } from './open-push.ts';
 import { field } from './push-message.ts';
 import { handleUserDataEvent, type PushOutcome } from './user-data-events.ts';
@@ -91,13 +92,13 @@ export async function pushRoutes(app: FastifyInstance, ctx: ServerContext): Prom
           ctx.metrics.pushEvents.inc({ event, outcome: 'duplicate' });
           return reply.type('text/plain; charset=utf-8').send('success');
         }
-        let outcome: PushOutcome;
+        let outcome: PushOutcome | MediaCheckOutcome;
         try {
-          outcome = await handleUserDataEvent(
-            { db: ctx.store.db, media: ctx.media, now: ctx.now },
-            push.appid,
-            message,
-          );
+          const deps = { db: ctx.store.db, media: ctx.media, now: ctx.now };
+          outcome =
+            event === 'wxa_media_check'
+              ? await handleMediaCheckEvent(deps, push.appid, message)
+              : await handleUserDataEvent(deps, push.appid, message);
         } catch (err) {
           ctx.metrics.pushEvents.inc({ event, outcome: 'failed' });
           request.log.error({ err, event }, 'push not processed; WeChat will deliver it again');

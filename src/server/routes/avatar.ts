@@ -1,6 +1,7 @@
 import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { authOf, requireUser } from '../authenticate.ts';
+import { submitAvatarCheck } from '../avatars/avatar-check.ts';
 import { readUpload, type UploadLimits, uploadError } from '../avatars/read-upload.ts';
 import { saveAvatar } from '../avatars/save-avatar.ts';
 import { sniffImage } from '../avatars/sniff-image.ts';
@@ -33,7 +34,10 @@ export async function avatarRoutes(app: FastifyInstance, ctx: ServerContext): Pr
     const handler = async (request: FastifyRequest, _reply: FastifyReply) => {
       const bytes = await readUpload(request, limits);
       const type = await sniffImage(bytes);
-      const user = await saveAvatar(ctx, authOf(request).sub, bytes, type);
+      const auth = authOf(request);
+      const user = await saveAvatar(ctx, auth.sub, bytes, type, (avatarUrl) =>
+        submitAvatarCheck({ ...ctx, log: request.log }, { appid: auth.aud, openid: auth.openid }, avatarUrl),
+      );
       ctx.metrics.avatarUploads.inc({ type: type.ext });
       return { user: userView(user), next: nextSteps(user) };
     };
@@ -52,6 +56,7 @@ export async function avatarRoutes(app: FastifyInstance, ctx: ServerContext): Pr
           'UNSUPPORTED_MEDIA_TYPE',
           'UNSUPPORTED_IMAGE_TYPE',
           'MEDIA_UNAVAILABLE',
+          'CONTENT_CHECK_UNAVAILABLE',
           'DATABASE_UNAVAILABLE',
         ),
       },

@@ -3,6 +3,7 @@ import * as initial from './0001_initial.ts';
 import * as phoneLookup from './0002_phone_lookup.ts';
 import * as replacedMedia from './0003_replaced_media.ts';
 import * as userRights from './0004_user_rights.ts';
+import * as avatarChecks from './0005_avatar_checks.ts';
 
 /**
  * Every migration, in order, in code: the list ships inside the bundle, so no directory has to be
@@ -13,6 +14,7 @@ const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   '0002_phone_lookup': phoneLookup,
   '0003_replaced_media': replacedMedia,
   '0004_user_rights': userRights,
+  '0005_avatar_checks': avatarChecks,
 });
 
 export const migrationProvider: MigrationProvider = {
