@@ -5,6 +5,7 @@ import { buildServer } from '../../server/app.ts';
 import { createServerContext, type OwnedServerContext } from '../../server/services.ts';
 import { DEMO_APP, DEV_PORTS, devSecretKey } from '../dev-defaults.ts';
 import { type ChosenPort, choosePort, devPortSettings, PortSettingError } from '../dev-ports.ts';
+import { configureDevPush, devPushSetting } from '../dev-push.ts';
 import { removeDevState, writeDevState } from '../dev-state.ts';
 import { configFromEnvironment, loadDotEnv } from '../env.ts';
 import { exitWithStartupProblem } from '../startup-problem.ts';
@@ -65,7 +66,11 @@ export function registerDev(program: Command): void {
           databaseUrl: 'sqlite:./data/dev.db',
           host: '127.0.0.1',
         },
-        { PORT: String(ports.server.port) },
+        {
+          PORT: String(ports.server.port),
+          // WeChat's message push, played by the emulator: a Token and key for this run only.
+          ...(process.env.WEAPP_PUSH === undefined && { WEAPP_PUSH: devPushSetting(DEMO_APP.appid) }),
+        },
       );
       let ctx: OwnedServerContext;
       try {
@@ -88,13 +93,16 @@ export function registerDev(program: Command): void {
         exitWithStartupProblem(err, config);
       }
       const server = `http://127.0.0.1:${config.port}`;
+      const pushNote = await configureDevPush(emulator, config, server, DEMO_APP.appid);
       // `weapp-auth demo` run from this folder finds the stack here; gone when dev stops.
       writeDevState({ server, emulator: emulator.url, playground: `${server}${PLAYGROUND_PREFIX}/`, pid: process.pid });
       process.once('exit', () => removeDevState());
       for (const signal of ['SIGINT', 'SIGTERM'] as const) {
         process.once(signal, () => void app.close().then(() => process.exit(0)));
       }
-      const notes = [ports.server.note, ports.emulator.note, playgroundProblem()].filter((n) => n !== undefined);
+      const notes = [ports.server.note, ports.emulator.note, playgroundProblem(), pushNote].filter(
+        (n) => n !== undefined,
+      );
       // One write, so whoever reads the URLs has the notes too.
       const noteLines = notes.map((note) => `note: ${note}\n`).join('');
       process.stdout.write(`${walkthrough(server, emulator.url, config.databaseUrl)}${noteLines}${noteLines && '\n'}`);
