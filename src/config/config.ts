@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { S3_BUCKET_NAME, S3_KEY_PREFIX } from '../media/s3-media-store.ts';
 import { parseDatabaseUrl } from '../store/database-url.ts';
 import { parseSecretKey } from '../store/secret-box.ts';
+import { parseQrLogin, parseWebClients, type QrLoginConfig, type WebClient } from './web-clients.ts';
 
 /**
  * The one configuration object: read from the environment at the edge (the CLI), validated with
@@ -68,6 +69,10 @@ export interface Config {
   contentCheckFailure: 'open' | 'closed';
   /** `link`: a new WeChat account whose phone number one existing user holds joins that user. */
   phoneLinkPolicy: 'off' | 'link';
+  /** WEB_CLIENTS: websites that log in by scanning a mini-program code (./web-clients.ts). */
+  webClients: readonly WebClient[];
+  /** QR_LOGIN_*: how scan-to-login codes are drawn, how long they live, how many. */
+  qrLogin: QrLoginConfig;
   /**
    * SIGNUP_RISK_MAX_RANK: the highest getuserriskrank rank (0-4) a new user may sign up with; a
    * higher one refuses the sign-up. Undefined (the default): no check. 4 rates and records only.
@@ -232,6 +237,8 @@ export function loadConfig(env: Env, defaults: ConfigDefaults = {}): Readonly<Co
     contentCheck: oneOf('CONTENT_CHECK', ['off', 'on'], 'off'),
     contentCheckFailure: oneOf('CONTENT_CHECK_FAILURE', ['open', 'closed'], 'open'),
     phoneLinkPolicy: oneOf('PHONE_LINK_POLICY', ['off', 'link'], 'off'),
+    webClients: parseWebClients(str('WEB_CLIENTS'), str('WEB_CLIENT_NAMES'), problems),
+    qrLogin: parseQrLogin({ str, int, oneOf }, problems),
     signupRiskMaxRank: str('SIGNUP_RISK_MAX_RANK') === undefined ? undefined : int('SIGNUP_RISK_MAX_RANK', 0, 0, 4),
     signupRiskFailure: oneOf('SIGNUP_RISK_FAILURE', ['open', 'closed'], 'open'),
   };
@@ -244,6 +251,8 @@ export function loadConfig(env: Env, defaults: ConfigDefaults = {}): Readonly<Co
     apps: Object.freeze(apps.map((a) => Object.freeze(a))),
     s3: config.s3 && Object.freeze(config.s3),
     push: Object.freeze(config.push.map((p) => Object.freeze(p))),
+    webClients: Object.freeze(config.webClients.map((c) => Object.freeze({ ...c, origins: Object.freeze(c.origins) }))),
+    qrLogin: Object.freeze(config.qrLogin),
   });
 }
 

@@ -9,6 +9,7 @@ import { installLifecycleHooks } from './lifecycle.ts';
 import { OneLineRequestLog } from './logger.ts';
 import { openapiOptions } from './openapi.ts';
 import { pushRoutes } from './push/push-routes.ts';
+import { registerWebCors } from './qr-login/web-cors.ts';
 import { rateLimitStore } from './rate-limit-store.ts';
 import { accountRoutes } from './routes/account.ts';
 import { avatarRoutes } from './routes/avatar.ts';
@@ -18,6 +19,7 @@ import { meRoutes } from './routes/me.ts';
 import { mediaRoutes } from './routes/media.ts';
 import { phoneRoutes } from './routes/phone.ts';
 import { profileRoutes } from './routes/profile.ts';
+import { qrLoginRoutes } from './routes/qr-login.ts';
 import { sessionRoutes } from './routes/session.ts';
 import { wxLoginRoutes } from './routes/wx-login.ts';
 import { fastifyTrustProxy } from './trust-proxy.ts';
@@ -59,6 +61,7 @@ export async function buildServer(ctx: ServerContext, options: BuildServerOption
 
   await app.register(swagger, openapiOptions());
   await app.register(swaggerUi, { routePrefix: '/docs' });
+  await registerWebCors(app, ctx);
   await app.register(rateLimit, {
     global: false,
     // The default key is request.ip (an IPv6 client by its /64): the client behind TRUST_PROXY's proxies.
@@ -95,5 +98,6 @@ export async function buildServer(ctx: ServerContext, options: BuildServerOption
   await avatarRoutes(app, ctx);
   await phoneRoutes(app, ctx);
   await mediaRoutes(app, ctx);
+  await qrLoginRoutes(app, ctx);
   return app;
 }

@@ -47,8 +47,22 @@ export function requireUser(ctx: ServerContext, options: { loadUser?: boolean } 
   };
 }
 
-/** The verified claims of the current request (only inside routes guarded by requireUser). */
-export function authOf(request: FastifyRequest): AccessTokenClaims {
-  if (!request.auth) throw new TypeError('authOf() used on a route without requireUser');
+/** A mini program's token: it names the app (`aud`) and the user's openid there. */
+export type AppAccessTokenClaims = AccessTokenClaims & { openid: string };
+
+/**
+ * The verified claims of a mini program's token (routes guarded by requireUser). A website's
+ * token (scan-to-login: `aud` a web client, no openid) is refused here with APP_TOKEN_REQUIRED,
+ * so every route that acts for an app (phone, profile, WeChat calls) serves the mini program only.
+ */
+export function authOf(request: FastifyRequest): AppAccessTokenClaims {
+  const claims = sessionOf(request);
+  if (claims.openid === undefined) throw new ApiError('APP_TOKEN_REQUIRED');
+  return claims as AppAccessTokenClaims;
+}
+
+/** The verified claims of any session, a mini program's or a website's: for routes both may call. */
+export function sessionOf(request: FastifyRequest): AccessTokenClaims {
+  if (!request.auth) throw new TypeError('sessionOf() used on a route without requireUser');
   return request.auth;
 }

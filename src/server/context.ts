@@ -9,6 +9,7 @@ import type { AccessTokenManager, WeChatClient } from '../wechat/client/index.ts
 import type { Lifecycle } from './lifecycle.ts';
 import type { CodeExchanges } from './login/code-exchange.ts';
 import type { Metrics } from './metrics.ts';
+import type { QrLoginService } from './qr-login/qr-login-service.ts';
 
 /** Everything a route needs, built once at start (see ./services.ts) and shared by all requests. */
 export interface ServerContext {
@@ -21,6 +22,8 @@ export interface ServerContext {
   /** Short-lived shared state: in-process, or Redis when REDIS_URL is set. */
   cache: Cache;
   codeExchanges: CodeExchanges;
+  /** Scan-to-login: tickets, their events across instances, the open event streams. */
+  qrLogin: QrLoginService;
   /** The Redis connection for rate limits (and its key prefix) when REDIS_URL is set. */
   redis: { client: Redis; prefix: string } | undefined;
   now: () => number;

@@ -1,12 +1,12 @@
 import type { FastifyRequest } from 'fastify';
 import { findIdentityForUser, findUserById, type Identity, type User } from '../store/index.ts';
-import { authOf } from './authenticate.ts';
+import { authOf, sessionOf } from './authenticate.ts';
 import type { ServerContext } from './context.ts';
 import { ApiError } from './errors.ts';
 
 /** The user behind the bearer token (routes guarded by requireUser only). */
 export async function currentUser(ctx: Pick<ServerContext, 'store'>, request: FastifyRequest): Promise<User> {
-  const user = request.authUser ?? (await findUserById(ctx.store.db, authOf(request).sub));
+  const user = request.authUser ?? (await findUserById(ctx.store.db, sessionOf(request).sub));
   if (!user) throw new ApiError('SESSION_REVOKED', 'The account behind this session is gone; log in again.');
   return user;
 }

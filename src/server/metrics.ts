@@ -12,6 +12,8 @@ export interface Metrics {
   contentChecks: Counter<'result'>;
   phoneBindings: Counter<'source'>;
   phoneVerifications: Counter<'verification'>;
+  /** Scan-to-login tickets: created, scanned, confirmed, cancelled, delivered (tokens out), busy (refused). */
+  qrLogins: Counter<'event'>;
   /** WeChat message pushes by event and what they did (or why they were refused). */
   pushEvents: Counter<'event' | 'outcome'>;
   /** Operations served from this process because Redis was away (see RELIABILITY.md). */
@@ -96,6 +98,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       name: 'weapp_auth_phone_verifications_total',
       help: 'Phone numbers stored, by the button that produced them (billed apart by WeChat): quick (getPhoneNumber), realtime (getRealtimePhoneNumber)',
       labelNames: ['verification'],
+      registers: [registry],
+    }),
+    qrLogins: new Counter({
+      name: 'weapp_auth_qr_logins_total',
+      help: 'Scan-to-login tickets by event: created, scanned, confirmed, cancelled, delivered (the web session handed over), busy (refused by QR_LOGIN_CODES_PER_MINUTE or QR_LOGIN_MAX_OUTSTANDING)',
+      labelNames: ['event'],
       registers: [registry],
     }),
   };

@@ -20,6 +20,7 @@ import { Lifecycle } from './lifecycle.ts';
 import { loggerOptions } from './logger.ts';
 import { CodeExchanges } from './login/code-exchange.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import { openQrLogin } from './qr-login/qr-login-service.ts';
 
 export interface ContextOptions {
   /** Overrides for the WeChat client (tests shorten timeouts and retries). */
@@ -91,6 +92,16 @@ export async function createServerContext(
         )
       : undefined;
     if (redisClient) closers.push(() => redisClient.quit());
+    // Scan-to-login tickets live in the cache itself, without fallback: an instance's own memory
+    // could not serve a ticket another instance created (RELIABILITY.md: CACHE_UNAVAILABLE).
+    const qrLogin = await starting('redis', () =>
+      openQrLogin({
+        cache,
+        redis: redisClient && { client: redisClient, prefix: options.cachePrefix ?? DEFAULT_CACHE_PREFIX },
+        onRedisError: watch('redis'),
+      }),
+    );
+    closers.push(() => qrLogin.close());
     const redis = redisClient && { client: redisClient, prefix: options.cachePrefix ?? DEFAULT_CACHE_PREFIX };
 
     const wechat = new WeChatClient({
@@ -118,6 +129,7 @@ export async function createServerContext(
       store,
       issuer: 'weapp-auth',
       audiences: config.apps.map((a) => a.appid),
+      webAudiences: config.webClients.map((c) => c.id),
       accessTokenTtlSeconds: config.accessTokenTtlSeconds,
       refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
       now,
@@ -133,6 +145,7 @@ export async function createServerContext(
       metrics,
       // Without Redis a code sent to two instances at once costs one CODE_USED; the SDK retries it.
       codeExchanges: new CodeExchanges(config.redisUrl ? fallback('login_code') : cache, store.box),
+      qrLogin,
       media: options.media ?? mediaStoreFor(config),
       now,
       log,

@@ -4,11 +4,12 @@ import type { KeyRing } from './key-ring.ts';
 export interface AccessTokenClaims {
   /** Our user id. */
   sub: string;
-  /** The appid the user logged in with. */
+  /** The appid the user logged in with, or the web client (WEB_CLIENTS) of a scan-to-login session. */
   aud: string;
   /** The session (refresh-token family) this token belongs to; logout revokes it. */
   sid: string;
-  openid: string;
+  /** The user's openid in the app `aud`; absent from a web session's token (it has no app). */
+  openid?: string;
   iat: number;
   exp: number;
   iss: string;
@@ -46,7 +47,8 @@ export interface SignAccessTokenInput {
   userId: string;
   appid: string;
   sessionId: string;
-  openid: string;
+  /** Undefined for a web session: the claim is left out. */
+  openid: string | undefined;
   issuer: string;
   ttlSeconds: number;
   now: number;
@@ -73,7 +75,7 @@ export function signAccessToken(ring: KeyRing, input: SignAccessTokenInput): str
   const iat = Math.floor(input.now / 1000);
   const payload = {
     sid: input.sessionId,
-    openid: input.openid,
+    ...(input.openid !== undefined && { openid: input.openid }),
     sub: input.userId,
     aud: input.appid,
     iss: input.issuer,
@@ -112,7 +114,7 @@ function decodeObject(segment: string, refusal: AccessTokenRefusal): Record<stri
 export function verifyAccessToken(
   ring: KeyRing,
   token: string,
-  options: { issuer: string; audiences: readonly string[]; now: number },
+  options: { issuer: string; audiences: readonly string[]; webAudiences?: readonly string[]; now: number },
 ): AccessTokenClaims {
   const parts = typeof token === 'string' ? token.split('.') : [];
   const [header64, payload64, signature64] = parts;
@@ -140,13 +142,15 @@ export function verifyAccessToken(
     refuse('ERR_JWT_CLAIM_VALIDATION_FAILED');
   }
   if (iss !== options.issuer) refuse('ERR_JWT_CLAIM_VALIDATION_FAILED');
-  if (typeof aud !== 'string' || !options.audiences.includes(aud)) refuse('ERR_JWT_CLAIM_VALIDATION_FAILED');
+  const web = typeof aud === 'string' && (options.webAudiences ?? []).includes(aud);
+  if (typeof aud !== 'string' || !(web || options.audiences.includes(aud))) refuse('ERR_JWT_CLAIM_VALIDATION_FAILED');
   if (typeof claims.nbf === 'number' && claims.nbf > Math.floor(options.now / 1000)) {
     refuse('ERR_JWT_CLAIM_VALIDATION_FAILED');
   }
   if (exp <= Math.floor(options.now / 1000)) refuse('ERR_JWT_EXPIRED');
-  if (typeof sid !== 'string' || typeof openid !== 'string') {
+  // A mini program's token names its openid; a web session's never does (it is no app's user).
+  if (typeof sid !== 'string' || (web ? openid !== undefined : typeof openid !== 'string')) {
     throw new AccessTokenError('TOKEN_INVALID', 'The access token lacks its session claims.');
   }
-  return { sid, openid, sub, aud, iss, iat, exp } as AccessTokenClaims;
+  return (web ? { sid, sub, aud, iss, iat, exp } : { sid, openid, sub, aud, iss, iat, exp }) as AccessTokenClaims;
 }

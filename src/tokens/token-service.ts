@@ -1,6 +1,7 @@
 import {
   createSession,
   findIdentityForUser,
+  findUserById,
   findUserOfLiveSession,
   forkSession,
   isSessionActive,
@@ -22,6 +23,11 @@ export interface TokenServiceOptions {
   issuer: string;
   /** The appids we serve: an access token's `aud` must be one of them. */
   audiences: readonly string[];
+  /**
+   * The web clients (WEB_CLIENTS) that log in by scanning a mini-program code: their sessions'
+   * tokens carry the client as `aud` and no openid. Never an appid (the config refuses that).
+   */
+  webAudiences?: readonly string[];
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
   /**
@@ -111,7 +117,13 @@ export class TokenService {
   readonly #verified: VerifiedTokens;
 
   private constructor(options: TokenServiceOptions, ring: KeyRing) {
-    this.#options = { reuseGraceSeconds: 10, verifiedTokenCacheSize: 10_000, now: Date.now, ...options };
+    this.#options = {
+      reuseGraceSeconds: 10,
+      verifiedTokenCacheSize: 10_000,
+      now: Date.now,
+      webAudiences: [],
+      ...options,
+    };
     this.#ring = ring;
     this.#verified = new VerifiedTokens(this.#options.verifiedTokenCacheSize);
   }
@@ -142,6 +154,31 @@ export class TokenService {
       now,
     );
     return this.#tokensFor(session, input.openid, refresh.token, now);
+  }
+
+  /**
+   * Starts a web session for a user who confirmed a scan-to-login on the phone: the same user
+   * (`sub`), the web client as `aud`, no openid. Refreshed, revoked and listed like any session.
+   */
+  async issueWeb(input: { userId: string; clientId: string } & ClientMeta): Promise<IssuedTokens> {
+    if (!this.#options.webAudiences.includes(input.clientId)) {
+      throw new TypeError(`${input.clientId} is not one of the web clients this TokenService serves`);
+    }
+    const now = this.#options.now();
+    const refresh = newRefreshToken();
+    const session = await createSession(
+      this.#options.store.db,
+      {
+        userId: input.userId,
+        appid: input.clientId,
+        refreshTokenHash: refresh.hash,
+        expiresAt: now + this.#options.refreshTokenTtlSeconds * 1000,
+        userAgent: input.userAgent,
+        ip: input.ip,
+      },
+      now,
+    );
+    return this.#tokensFor(session, undefined, refresh.token, now);
   }
 
   /** Trades a refresh token for a new pair; the presented token stops working. */
@@ -187,6 +224,13 @@ export class TokenService {
       case 'expired':
       case 'unknown':
         throw new RefreshError('REFRESH_TOKEN_INVALID', 'The refresh token is unknown or expired; log in again.');
+    }
+    // A web session belongs to no app: its token carries no openid (the user is checked by sub).
+    if (this.#options.webAudiences.includes(session.appid)) {
+      if (!(await findUserById(db, session.userId))) {
+        throw new RefreshError('SESSION_REVOKED', 'The account behind this session is gone; log in again.');
+      }
+      return this.#tokensFor(session, undefined, next.token, now);
     }
     const identity = await findIdentityForUser(db, session.userId, session.appid);
     if (!identity) throw new RefreshError('SESSION_REVOKED', 'The account behind this session is gone; log in again.');
@@ -238,7 +282,12 @@ export class TokenService {
   }
 
   async #verifySignature(token: string): Promise<AccessTokenClaims> {
-    const options = { issuer: this.#options.issuer, audiences: this.#options.audiences, now: this.#options.now() };
+    const options = {
+      issuer: this.#options.issuer,
+      audiences: this.#options.audiences,
+      webAudiences: this.#options.webAudiences,
+      now: this.#options.now(),
+    };
     const known = this.#verified.get(token);
     if (known) {
       if (known.exp > Math.floor(options.now / 1000)) return { ...known };
@@ -265,7 +314,12 @@ export class TokenService {
     this.#verified.clear();
   }
 
-  async #tokensFor(session: Session, openid: string, refreshToken: string, now: number): Promise<IssuedTokens> {
+  async #tokensFor(
+    session: Session,
+    openid: string | undefined,
+    refreshToken: string,
+    now: number,
+  ): Promise<IssuedTokens> {
     const accessToken = signAccessToken(this.#ring, {
       userId: session.userId,
       appid: session.appid,

@@ -2,7 +2,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { recordAuditEvent } from '../../store/index.ts';
 import { RefreshError } from '../../tokens/index.ts';
-import { authOf, requireUser } from '../authenticate.ts';
+import { requireUser, sessionOf } from '../authenticate.ts';
 import type { ServerContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { errorResponses, TokensSchema } from '../schemas.ts';
@@ -57,7 +57,8 @@ export async function sessionRoutes(app: FastifyInstance, ctx: ServerContext): P
       },
     },
     async (request) => {
-      const claims = authOf(request);
+      // A website's session (scan-to-login) logs out here too.
+      const claims = sessionOf(request);
       await ctx.tokens.revoke(claims.sid);
       await recordAuditEvent(ctx.store.db, { type: 'logout', userId: claims.sub, appid: claims.aud, ip: request.ip });
       return { ok: true as const };
