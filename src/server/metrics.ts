@@ -1,8 +1,16 @@
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 
+/** What /metrics answers: the text exposition format and its content type. */
+export interface MetricsScrape {
+  contentType: string;
+  text: string;
+}
+
 /** The Prometheus metrics the server exports at /metrics; one registry per server instance. */
 export interface Metrics {
   registry: Registry;
+  /** This registry's metrics; under `serve --workers`, every worker's summed (./cluster-metrics.ts). */
+  scrape(): Promise<MetricsScrape>;
   logins: Counter<'outcome'>;
   wechatCalls: Counter<'api' | 'errcode'>;
   wechatLatency: Histogram<'api'>;
@@ -27,6 +35,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'weapp_auth_' });
   return {
     registry,
+    scrape: async () => ({ contentType: registry.contentType, text: await registry.metrics() }),
     logins: new Counter({
       name: 'weapp_auth_logins_total',
       help: 'Logins by outcome (ok, new_user, or the error code)',

@@ -35,6 +35,8 @@ export interface ContextOptions {
   media?: MediaStore;
   /** The server's logger (default: pino at LOG_LEVEL with the redaction of ./logger.ts). */
   log?: FastifyBaseLogger;
+  /** Run pending migrations (default true); `serve --workers` migrates once, in the primary. */
+  migrate?: boolean;
 }
 
 export type OwnedServerContext = ServerContext & { close(): Promise<void> };
@@ -65,6 +67,7 @@ export async function createServerContext(
         secretKey: config.secretKey,
         previousSecretKeys: config.previousSecretKeys,
         schema: options.schema,
+        migrate: options.migrate,
         timeoutMs: config.dbTimeoutMs,
         queryTimeoutMs: config.dbTimeoutMs,
         onError: watch('database'),

@@ -1,18 +1,22 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
-import { after, before, it } from 'node:test';
+import { after, before, describe, it, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 import { startEmulator } from '../../src/emulator/start.ts';
+import { RedisProcess, redisServerProblem } from '../helpers/redis-process.ts';
 import { type ServeProcess, startServeProcess } from '../helpers/serve-process.ts';
 import { APPID, SECRET } from '../server/stack.ts';
 import { call, serveEnv } from './http.ts';
+import { untilWorkersListening } from './workers.ts';
 
 /**
  * Issue 9, measured on the first release: SIGTERM with a keep-alive request in flight exited
  * 75.7 s later (it waited out keepAliveTimeout), /readyz never turned 503 first, and 7 of 23
  * requests on one-connection-per-request clients that started before SIGTERM were reset.
- * Here weapp-auth serve runs as a child process under both kinds of client when SIGTERM comes.
+ * Here weapp-auth serve runs as a child process under both kinds of client when SIGTERM comes:
+ * as one process, and as a primary with two workers (`serve --workers 2`), where the primary
+ * passes the signal on and every worker drains by the same path.
  */
 
 type Outcome = 'ok' | 'shutting_down' | 'refused' | 'reset' | 'other';
@@ -20,20 +24,9 @@ type Outcome = 'ok' | 'shutting_down' | 'refused' | 'reset' | 'other';
 /** Long enough for the test's balancer to see readiness fail even on a loaded machine. */
 const DRAIN_MS = 3000;
 const emulatorReady = startEmulator({ apps: [{ appid: APPID, secret: SECRET }], logger: false });
-let serve: ServeProcess;
 let token = '';
 
-before(async () => {
-  const emulator = await emulatorReady;
-  serve = await startServeProcess(serveEnv(emulator.url, { SHUTDOWN_DELAY_MS: String(DRAIN_MS), LOG_LEVEL: 'debug' }));
-  const { code } = emulator.control.login(APPID, 'chaos-shutdown');
-  const login = await call(serve.url, 'POST', '/v1/login', { code });
-  assert.equal(login.status, 200, login.text);
-  token = login.body.accessToken;
-});
-
 after(async () => {
-  await serve?.stop();
   await (await emulatorReady).close();
 });
 
@@ -69,7 +62,49 @@ function perConnection(url: string): Promise<Outcome> {
   });
 }
 
-it('SIGTERM under load: readiness first, every request the server read answered, exit within the bound', async (t) => {
+describe('one process', () => {
+  let serve: ServeProcess;
+  before(async () => {
+    serve = await started({});
+  });
+  after(() => serve?.stop());
+  it('SIGTERM under load: readiness first, every request the server read answered, exit within the bound', (t) =>
+    underLoad(t, serve));
+});
+
+describe('two workers', {
+  skip: redisServerProblem !== undefined && !process.env.CI ? redisServerProblem : false,
+}, () => {
+  let redis: RedisProcess;
+  let serve: ServeProcess;
+  before(async () => {
+    if (redisServerProblem) throw new Error(`${redisServerProblem} — CI is set, so this fails instead of skipping`);
+    redis = await RedisProcess.start();
+    serve = await started({ WORKERS: '2', REDIS_URL: redis.url });
+    await untilWorkersListening(serve, 2);
+  });
+  after(async () => {
+    await serve?.stop();
+    await redis?.stop();
+  });
+  it('SIGTERM to the primary under load: every worker drains, every request read answered, exit 0 within the bound', (t) =>
+    underLoad(t, serve));
+});
+
+/** `serve` with a drain delay and debug logs (each request read is logged), and a session's token. */
+async function started(env: Record<string, string>): Promise<ServeProcess> {
+  const emulator = await emulatorReady;
+  const serve = await startServeProcess(
+    serveEnv(emulator.url, { SHUTDOWN_DELAY_MS: String(DRAIN_MS), LOG_LEVEL: 'debug', ...env }),
+  );
+  const { code } = emulator.control.login(APPID, 'chaos-shutdown');
+  const login = await call(serve.url, 'POST', '/v1/login', { code });
+  assert.equal(login.status, 200, login.text);
+  token = login.body.accessToken;
+  return serve;
+}
+
+async function underLoad(t: TestContext, serve: ServeProcess): Promise<void> {
   const emulator = await emulatorReady;
   // A login in flight when the signal comes: WeChat answers it 1.5 s later.
   emulator.control.addFault({ api: 'jscode2session', latencyMs: 1500, count: 1 });
@@ -148,4 +183,4 @@ it('SIGTERM under load: readiness first, every request the server read answered,
     const list = outcomes[kind] ?? [];
     assert.deepEqual(Object.keys(count(list)), ['ok'], `${kind}: every request answered`);
   }
-});
+}

@@ -86,8 +86,9 @@ export async function healthRoutes(app: FastifyInstance, ctx: ServerContext): Pr
       if (token !== undefined && !signaturesEqual(request.headers.authorization ?? '', `Bearer ${token}`)) {
         throw new ApiError('UNAUTHORIZED', 'Send METRICS_TOKEN as "Authorization: Bearer <token>" to read /metrics.');
       }
-      reply.type(ctx.metrics.registry.contentType);
-      return ctx.metrics.registry.metrics();
+      const { contentType, text } = await ctx.metrics.scrape();
+      reply.type(contentType);
+      return text;
     },
   );
 
