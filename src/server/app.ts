@@ -2,6 +2,7 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { announceUserChanges } from './announce-changes.ts';
 import type { ServerContext } from './context.ts';
 import { errorHandlingOptions, installErrorHandling } from './error-handler.ts';
 import { ApiError } from './errors.ts';
@@ -79,6 +80,7 @@ export async function buildServer(ctx: ServerContext, options: BuildServerOption
       }),
   });
 
+  announceUserChanges(app, ctx);
   app.addHook('onResponse', async (request, reply) => {
     ctx.metrics.httpRequests.inc({
       route: request.routeOptions.url ?? 'unmatched',

@@ -11,6 +11,7 @@ import {
 } from '../cache/index.ts';
 import type { Config } from '../config/config.ts';
 import { type MediaStore, S3MediaStore } from '../media/index.ts';
+import { openInvalidationBus } from '../revocation/index.ts';
 import { openStore, type Store } from '../store/index.ts';
 import { TokenService } from '../tokens/index.ts';
 import { AccessTokenManager, WeChatClient, type WeChatClientOptions } from '../wechat/client/index.ts';
@@ -128,8 +129,22 @@ export async function createServerContext(
       }),
       now,
     });
+    // Ended sessions and changed users reach every instance through it, so each may keep session
+    // liveness in process (src/revocation, RELIABILITY.md "Revocation").
+    const invalidations = await starting(config.redisUrl ? 'redis' : 'database', () =>
+      openInvalidationBus({
+        store,
+        databaseUrl: config.databaseUrl,
+        redisUrl: config.redisUrl,
+        redisPrefix: options.cachePrefix ?? DEFAULT_CACHE_PREFIX,
+        timeoutMs: config.redisUrl ? config.redisTimeoutMs : config.dbTimeoutMs,
+        onError: watch(config.redisUrl ? 'redis' : 'database'),
+      }),
+    );
+    closers.push(() => invalidations.close());
     const tokens = await TokenService.open({
       store,
+      invalidations,
       issuer: 'weapp-auth',
       audiences: config.apps.map((a) => a.appid),
       webAudiences: config.webClients.map((c) => c.id),

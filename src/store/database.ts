@@ -14,6 +14,11 @@ export interface StoreDatabase {
   readonly dialect: DialectName;
   /** The PostgreSQL schema holding the tables, when one was given. */
   readonly schema: string | undefined;
+  /**
+   * SQLite only: a number that changes when another connection (process) commits a write to the
+   * file (PRAGMA data_version). Undefined on PostgreSQL.
+   */
+  readonly dataVersion: (() => number) | undefined;
   /** Resolves when the database answers a query (readiness probes). */
   ping(): Promise<void>;
   /** Closes the connection or pool; later calls do nothing. */
@@ -26,7 +31,8 @@ export interface StoreDatabase {
  */
 export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<StoreDatabase> {
   const target = parseDatabaseUrl(options.url ?? DEFAULT_DATABASE_URL);
-  const db = new Kysely<Database>({ dialect: dialects[target.dialect].connect(target, options) });
+  const dialect = dialects[target.dialect].connect(target, options);
+  const db = new Kysely<Database>({ dialect });
   const ping = async () => {
     await sql`select 1`.execute(db);
   };
@@ -41,5 +47,6 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<S
     await close().catch(() => {});
     throw err;
   }
-  return Object.freeze({ db, dialect: target.dialect, schema: options.schema, ping, close });
+  const { dataVersion } = dialect;
+  return Object.freeze({ db, dialect: target.dialect, schema: options.schema, dataVersion, ping, close });
 }

@@ -33,7 +33,7 @@ export interface ConnectOptions {
  * are written once. Keep it that way: an `if (dialect === …)` in a repository belongs in here.
  */
 interface DialectAdapter {
-  connect(target: DatabaseTarget, options: ConnectOptions): Dialect;
+  connect(target: DatabaseTarget, options: ConnectOptions): Dialect & { dataVersion?: () => number };
   /** The driver error for a unique-constraint violation, which some writes treat as "lost a race". */
   isUniqueViolation(err: unknown): boolean;
   /** A write that names a row another request deleted meanwhile (the user closed the account). */
@@ -65,7 +65,10 @@ export const dialects: Readonly<Record<DialectName, DialectAdapter>> = Object.fr
       database.pragma('foreign_keys = ON');
       // Another process (a `migrate` run beside the server) may hold the write lock for a moment.
       database.pragma(`busy_timeout = ${Math.trunc(options.timeoutMs ?? 5000)}`);
-      return new SqliteDialect({ database: new CachedStatements(database) });
+      const statements = new CachedStatements(database);
+      return Object.assign(new SqliteDialect({ database: statements }), {
+        dataVersion: () => statements.dataVersion(),
+      });
     },
     isUniqueViolation(err) {
       const code = errorCode(err);

@@ -34,6 +34,7 @@ export {
   createSession,
   deleteExpiredSessions,
   findSessionByRefreshHash,
+  findSessionUser,
   findUserOfLiveSession,
   forkSession,
   isSessionActive,

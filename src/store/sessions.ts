@@ -265,6 +265,38 @@ export async function findUserOfLiveSession(
 }
 
 /**
+ * The user and until when the session (family) is live, in one statement: what an authenticated
+ * request checks, in a shape a cache can keep (TokenService's live sessions). `liveUntil` is the
+ * latest expiry among the family's live tokens, null when none is live (revoked, replaced or
+ * expired); undefined when the user is gone.
+ */
+export async function findSessionUser(
+  db: Kysely<Database>,
+  familyId: string,
+  userId: string,
+  now: number = Date.now(),
+): Promise<{ user: User; liveUntil: number | null } | undefined> {
+  const row = await db
+    .selectFrom('users')
+    .selectAll()
+    .select((eb) =>
+      eb
+        .selectFrom('sessions')
+        .select((s) => s.fn.max('expires_at').as('expires_at'))
+        .where('family_id', '=', familyId)
+        .where('replaced_by', 'is', null)
+        .where('revoked_at', 'is', null)
+        .where('expires_at', '>', now)
+        .as('live_until'),
+    )
+    .where('id', '=', userId)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const { live_until, ...user } = row;
+  return { user: toUser(user), liveUntil: live_until === null ? null : Number(live_until) };
+}
+
+/**
  * Adds a sibling to a family without replacing anything: the answer to a benign double submit of
  * a refresh token (a retry after a lost response) inside the grace window. The sibling lives
  * beside the token issued first, so whichever the client kept still works.

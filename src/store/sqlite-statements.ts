@@ -11,6 +11,7 @@ export class CachedStatements implements SqliteDatabase {
   readonly #db: BetterSqlite3.Database;
   readonly #capacity: number;
   readonly #statements = new Map<string, BetterSqlite3.Statement>();
+  #dataVersion: BetterSqlite3.Statement | undefined;
 
   constructor(db: BetterSqlite3.Database, capacity = 500) {
     this.#db = db;
@@ -35,6 +36,16 @@ export class CachedStatements implements SqliteDatabase {
     return statement;
   }
 
+  /**
+   * PRAGMA data_version: changes whenever another connection — another process, a worker, the
+   * CLI — committed a write to the file; never for this connection's own writes. Caches of
+   * database state compare it to know when something outside this process changed the data.
+   */
+  dataVersion(): number {
+    this.#dataVersion ??= this.#db.prepare('pragma data_version').pluck();
+    return this.#dataVersion.get() as number;
+  }
+
   /** How many statements are kept (tests). */
   get size(): number {
     return this.#statements.size;
@@ -42,6 +53,7 @@ export class CachedStatements implements SqliteDatabase {
 
   close(): void {
     this.#statements.clear();
+    this.#dataVersion = undefined;
     this.#db.close();
   }
 }

@@ -1,5 +1,6 @@
 export { type AccessTokenClaims, AccessTokenError, type AccessTokenErrorCode } from './access-token.ts';
 export { KeyRing, SIGNING_ALG } from './key-ring.ts';
+export { type Invalidation, type InvalidationBus, type LiveSession, LiveSessions } from './live-sessions.ts';
 export { hashRefreshToken, isRefreshTokenShaped, newRefreshToken } from './refresh-token.ts';
 export { loadKeyRing, rotateSigningKeys } from './signing-keys.ts';
 export {

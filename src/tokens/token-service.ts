@@ -1,8 +1,8 @@
 import {
   createSession,
   findIdentityForUser,
+  findSessionUser,
   findUserById,
-  findUserOfLiveSession,
   forkSession,
   isSessionActive,
   recordAuditEvent,
@@ -14,6 +14,7 @@ import {
 } from '../store/index.ts';
 import { type AccessTokenClaims, AccessTokenError, signAccessToken, verifyAccessToken } from './access-token.ts';
 import type { KeyRing } from './key-ring.ts';
+import { type Invalidation, type InvalidationBus, LiveSessions } from './live-sessions.ts';
 import { hashRefreshToken, isRefreshTokenShaped, newRefreshToken } from './refresh-token.ts';
 import { loadKeyRing, rotateSigningKeys } from './signing-keys.ts';
 
@@ -37,6 +38,14 @@ export interface TokenServiceOptions {
   reuseGraceSeconds?: number;
   /** How many verified access tokens to remember (signature checks skipped); 0 turns it off. Default 10,000. */
   verifiedTokenCacheSize?: number;
+  /**
+   * How ended sessions and changed users reach every instance (src/revocation). With it, session
+   * liveness and the user are kept in this process (LiveSessions) while the bus vouches for its
+   * feed; without it, every authenticated request asks the database.
+   */
+  invalidations?: InvalidationBus | undefined;
+  /** How many live sessions to keep (default 10,000) and for how long at most (default 30 s). */
+  liveSessionCache?: { capacity?: number; maxAgeMs?: number } | undefined;
   now?: () => number;
 }
 
@@ -72,8 +81,8 @@ const KEY_RELOAD_SPACING_MS = 10_000;
  * Access tokens whose signature was checked, by their exact text. A signature's validity never
  * changes while its key is published (a key leaves the JWKS only after its tokens expired), so a
  * hit skips the Ed25519 verification (the largest cost of an authenticated request) and only
- * re-checks expiry. Revocation is not cached: every request still asks the store whether the
- * session is live, so a logout anywhere is refused everywhere at once.
+ * re-checks expiry. Liveness is not decided here: LiveSessions (kept only while the invalidation
+ * bus vouches for it) or the store says whether the session was ended.
  */
 class VerifiedTokens {
   readonly #capacity: number;
@@ -111,21 +120,28 @@ class VerifiedTokens {
  * reuse revokes the whole session.
  */
 export class TokenService {
-  readonly #options: Required<Omit<TokenServiceOptions, 'store'>> & { store: Store };
+  readonly #options: Required<Omit<TokenServiceOptions, 'store' | 'invalidations' | 'liveSessionCache'>> & {
+    store: Store;
+  };
   #ring: KeyRing;
   #lastReload = 0;
   readonly #verified: VerifiedTokens;
+  readonly #bus: InvalidationBus | undefined;
+  readonly #live: LiveSessions | undefined;
 
   private constructor(options: TokenServiceOptions, ring: KeyRing) {
+    const { invalidations, liveSessionCache, ...rest } = options;
     this.#options = {
       reuseGraceSeconds: 10,
       verifiedTokenCacheSize: 10_000,
       now: Date.now,
       webAudiences: [],
-      ...options,
+      ...rest,
     };
     this.#ring = ring;
     this.#verified = new VerifiedTokens(this.#options.verifiedTokenCacheSize);
+    this.#bus = invalidations;
+    this.#live = invalidations && new LiveSessions(invalidations, liveSessionCache);
   }
 
   static async open(options: TokenServiceOptions): Promise<TokenService> {
@@ -210,6 +226,7 @@ export class TokenService {
         }
         // A replaced token shown again later: someone holds a copy. End the session for everyone.
         await revokeFamily(db, result.session.familyId, 'reuse', now);
+        await this.announce({ kind: 'session', id: result.session.familyId });
         await recordAuditEvent(
           db,
           { type: 'refresh.reused', userId: result.session.userId, appid: result.session.appid, ip: meta.ip },
@@ -239,11 +256,13 @@ export class TokenService {
 
   /**
    * Verifies an access token and that its session is still live, so a logout or a detected reuse
-   * is refused at once on this server (business backends verifying offline accept it until `exp`).
+   * is refused at once on every instance (business backends verifying offline accept it until `exp`).
    */
   async verify(accessToken: string): Promise<AccessTokenClaims> {
     const claims = await this.#verifySignature(accessToken);
-    if (!(await isSessionActive(this.#options.store.db, claims.sid, this.#options.now()))) {
+    const now = this.#options.now();
+    if (this.#live?.get(claims.sid, claims.sub, now)) return claims;
+    if (!(await isSessionActive(this.#options.store.db, claims.sid, now))) {
       throw new AccessTokenError('SESSION_REVOKED', 'This session was ended (logout or token reuse); log in again.');
     }
     return claims;
@@ -252,23 +271,47 @@ export class TokenService {
   /**
    * {@link verify}, and the token's user read in the same statement as the liveness check: what
    * an authenticated route usually needs next. `user` is undefined when the session is live but
-   * the account is gone.
+   * the account is gone. Both are kept in this process while the invalidation bus vouches for
+   * its feed (LiveSessions), so a repeat costs no database round trip.
    */
   async verifyWithUser(accessToken: string): Promise<{ claims: AccessTokenClaims; user: User | undefined }> {
     const claims = await this.#verifySignature(accessToken);
     const db = this.#options.store.db;
     const now = this.#options.now();
-    const user = await findUserOfLiveSession(db, claims.sid, claims.sub, now);
-    if (user) return { claims, user };
-    if (!(await isSessionActive(db, claims.sid, now))) {
+    const cached = this.#live?.get(claims.sid, claims.sub, now);
+    if (cached) return { claims, user: cached.user };
+    const ticket = this.#live?.ticket();
+    const found = await findSessionUser(db, claims.sid, claims.sub, now);
+    if (found && found.liveUntil !== null) {
+      if (ticket !== undefined) this.#live?.fill(ticket, claims.sid, found.user, found.liveUntil, now);
+      return { claims, user: found.user };
+    }
+    if (found || !(await isSessionActive(db, claims.sid, now))) {
       throw new AccessTokenError('SESSION_REVOKED', 'This session was ended (logout or token reuse); log in again.');
     }
     return { claims, user: undefined };
   }
 
-  /** Ends a session (logout): its refresh tokens and, on this server, its access tokens stop working. */
+  /** Ends a session (logout): its refresh tokens and, on every instance, its access tokens stop working. */
   async revoke(sessionId: string): Promise<void> {
     await revokeFamily(this.#options.store.db, sessionId, 'logout', this.#options.now());
+    await this.announce({ kind: 'session', id: sessionId });
+  }
+
+  /**
+   * Tells every instance that what it keeps about a session or a user is stale: call after the
+   * change is committed (a session ended, an account deleted, a profile changed), before
+   * answering, so the next request anywhere sees it. Dropped here at once; resolves when the bus
+   * accepted it (it rejects when the bus cannot take it: the caller answers 503 and the client retries).
+   */
+  async announce(event: Invalidation): Promise<void> {
+    this.#live?.forget(event);
+    await this.#bus?.publish(event);
+  }
+
+  /** The in-process session cache: how many it holds, and whether the bus vouches for it now. */
+  liveSessionCache(): { size: number; trusted: boolean } {
+    return { size: this.#live?.size ?? 0, trusted: this.#bus?.healthy() ?? false };
   }
 
   async rotateKeys(): Promise<{ kid: string; retired: string[] }> {

@@ -10,6 +10,7 @@ import {
   recordAuditEvent,
   revokeUserSessions,
 } from '../../store/index.ts';
+import { lazyAnnouncer } from '../announce.ts';
 import { configFromEnvironment } from '../env.ts';
 import { openingDatabase } from '../startup-problem.ts';
 import { formatTable } from '../table.ts';
@@ -51,8 +52,9 @@ export function registerUsers(program: Command): void {
     .command('revoke <userId>')
     .description('end every session of a user at once (they log in again)')
     .action((userId: string) =>
-      withDatabase(async (db) => {
+      withDatabase(async (db, _config, announce) => {
         const ended = await revokeUserSessions(db, userId, 'admin');
+        await announce(userId);
         await recordAuditEvent(db, { type: 'operator.sessions_revoked', userId, details: { sessions: ended } });
         process.stdout.write(`ended ${ended} live session${ended === 1 ? '' : 's'} of ${userId}\n`);
       }),
@@ -63,10 +65,11 @@ export function registerUsers(program: Command): void {
     .description('delete a user (after DELETION_COOLING_OFF_DAYS unless --now); sessions end at once')
     .option('--now', 'purge now, without the cooling-off period')
     .action((userId: string, flags: { now?: boolean }) =>
-      withDatabase(async (db, config) => {
+      withDatabase(async (db, config, announce) => {
         const state = await deleteAccount(
           {
             db,
+            announce,
             media: mediaStoreFor(config),
             now: Date.now,
             coolingOffMs: flags.now ? 0 : config.deletionCoolingOffDays * DAY_MS,
@@ -86,13 +89,20 @@ export function registerUsers(program: Command): void {
 }
 
 async function withDatabase(
-  fn: (db: Kysely<Database>, config: ReturnType<typeof configFromEnvironment>) => Promise<void>,
+  fn: (
+    db: Kysely<Database>,
+    config: ReturnType<typeof configFromEnvironment>,
+    announce: (userId: string) => Promise<void>,
+  ) => Promise<void>,
 ): Promise<void> {
   const config = configFromEnvironment();
   const database = await openingDatabase(config.databaseUrl, () => openDatabase({ url: config.databaseUrl }));
+  // Running servers keep sessions in process: what ends here must reach them (src/revocation).
+  const announcer = lazyAnnouncer(config, database);
   try {
-    await fn(database.db, config);
+    await fn(database.db, config, announcer.announce);
   } finally {
+    await announcer.close();
     await database.close();
   }
 }

@@ -77,6 +77,9 @@ export async function login(deps: LoginDeps, input: LoginInput): Promise<LoginOu
       openid: linked.identity.openid,
       ...input.meta,
     });
+    // The user row changed (profile, phone, a deletion cancelled): instances keeping it drop it.
+    if (input.profile || phone || user.deletionDueAt !== null)
+      await deps.tokens.announce({ kind: 'user', id: user.id });
     deps.metrics.logins.inc({ outcome: linked.isNewUser ? 'new_user' : 'ok' });
     await recordAuditEvent(
       deps.store.db,

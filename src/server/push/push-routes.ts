@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { announcer } from '../announce-changes.ts';
 import type { ServerContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { handleMediaCheckEvent, type MediaCheckOutcome } from './media-check-events.ts';
@@ -94,7 +95,7 @@ export async function pushRoutes(app: FastifyInstance, ctx: ServerContext): Prom
         }
         let outcome: PushOutcome | MediaCheckOutcome;
         try {
-          const deps = { db: ctx.store.db, media: ctx.media, now: ctx.now };
+          const deps = { db: ctx.store.db, media: ctx.media, now: ctx.now, announce: announcer(ctx) };
           outcome =
             event === 'wxa_media_check'
               ? await handleMediaCheckEvent(deps, push.appid, message)

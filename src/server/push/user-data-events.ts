@@ -15,6 +15,8 @@ export interface UserDataDeps {
   db: Kysely<Database>;
   media: MediaStore;
   now: () => number;
+  /** Tells every instance the user changed (see DeletionDeps.announce): sessions of a removed identity end. */
+  announce?: ((userId: string) => Promise<void>) | undefined;
 }
 
 /** RevokeInfo categories we hold data for (wechat-api.md §17.1): the profile and the phone number. */
@@ -64,6 +66,7 @@ export async function handleUserDataEvent(
 
   if (event === 'user_authorization_cancellation') {
     const left = await removeIdentity(deps.db, identity.id);
+    await deps.announce?.(identity.userId);
     if (left === 0) {
       await purgeAccount(deps, identity.userId, { appid });
       await audit('push.identity_removed', { userDeleted: true });
@@ -77,6 +80,7 @@ export async function handleUserDataEvent(
   const profile = event === 'user_info_modified' || PROFILE_CATEGORIES.has(revokeInfo);
   if (profile) {
     const avatarUrl = await clearProfile(deps.db, identity.userId, now);
+    await deps.announce?.(identity.userId);
     const avatarRemoved = await removeAvatarIfUnused(deps, avatarUrl);
     await audit(event === 'user_info_modified' ? 'push.profile_cleared' : 'push.revoked', {
       revokeInfo: revokeInfo || undefined,
@@ -87,6 +91,7 @@ export async function handleUserDataEvent(
   }
   if (PHONE_CATEGORIES.has(revokeInfo)) {
     const held = await clearPhone(deps.db, identity.userId, now);
+    if (held) await deps.announce?.(identity.userId);
     await audit('push.revoked', { revokeInfo, cleared: held ? ['phone'] : [] });
     return held ? 'phone_cleared' : 'nothing_held';
   }

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { exportUserData, recordAuditEvent } from '../../store/index.ts';
+import { announcer } from '../announce-changes.ts';
 import { authOf, requireUser } from '../authenticate.ts';
 import type { ServerContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
@@ -51,6 +52,7 @@ export async function accountRoutes(app: FastifyInstance, ctx: ServerContext): P
           media: ctx.media,
           now: ctx.now,
           coolingOffMs: ctx.config.deletionCoolingOffDays * DAY_MS,
+          announce: announcer(ctx),
         },
         claims.sub,
         { by: 'user', appid: claims.aud, ip: request.ip },

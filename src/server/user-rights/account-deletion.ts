@@ -19,6 +19,12 @@ export interface DeletionDeps {
   now: () => number;
   /** DELETION_COOLING_OFF_DAYS in ms: 0 purges at once. */
   coolingOffMs: number;
+  /**
+   * Tells every instance that the user's sessions ended and the data changed (TokenService.announce
+   * through the invalidation bus), so none keeps serving them from its cache. Awaited before the
+   * caller answers; a failure fails the call, which is safe to repeat.
+   */
+  announce?: ((userId: string) => Promise<void>) | undefined;
 }
 
 type Who = Pick<NewAuditEvent, 'appid' | 'ip'>;
@@ -36,6 +42,7 @@ export async function deleteAccount(
   const now = deps.now();
   const state = await requestDeletion(deps.db, userId, { now, coolingOffMs: deps.coolingOffMs });
   if (!state) return undefined;
+  await deps.announce?.(userId);
   await recordAuditEvent(
     deps.db,
     { type: 'deletion.requested', userId, appid: who.appid, ip: who.ip, details: { by: who.by, dueAt: state.dueAt } },
@@ -61,6 +68,7 @@ export async function keepAccount(db: Kysely<Database>, userId: string, who: Who
 export async function purgeAccount(deps: Omit<DeletionDeps, 'coolingOffMs'>, userId: string, who: Who = {}) {
   const purged = await purgeUser(deps.db, userId);
   if (!purged) return undefined;
+  await deps.announce?.(userId);
   const avatarRemoved = await removeAvatarIfUnused(deps, purged.avatarUrl);
   await recordAuditEvent(
     deps.db,

@@ -1,0 +1,47 @@
+import type { Invalidation, InvalidationBus } from '../tokens/live-sessions.ts';
+
+/**
+ * Invalidations for a single database file (SQLite): what this process changes it announces to
+ * itself, and what any other process — another instance or worker on the same file, the CLI —
+ * commits moves the file's data_version, which empties the cache before the next cached read.
+ * Nothing can be missed, so the feed is always whole.
+ */
+export class LocalInvalidationBus implements InvalidationBus {
+  readonly #listeners: ((event: Invalidation) => void)[] = [];
+  readonly #dataVersion: (() => number) | undefined;
+  #seen: number | undefined;
+
+  constructor(dataVersion?: () => number) {
+    this.#dataVersion = dataVersion;
+    this.#seen = dataVersion?.();
+  }
+
+  healthy(): boolean {
+    if (!this.#dataVersion) return true;
+    let version: number;
+    try {
+      version = this.#dataVersion();
+    } catch {
+      return false;
+    }
+    if (version !== this.#seen) {
+      this.#seen = version;
+      this.#deliver({ kind: 'all' });
+    }
+    return true;
+  }
+
+  async publish(event: Invalidation): Promise<void> {
+    this.#deliver(event);
+  }
+
+  subscribe(listener: (event: Invalidation) => void): void {
+    this.#listeners.push(listener);
+  }
+
+  async close(): Promise<void> {}
+
+  #deliver(event: Invalidation): void {
+    for (const listener of this.#listeners) listener(event);
+  }
+}
