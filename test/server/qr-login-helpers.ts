@@ -6,6 +6,8 @@ export const QR_ENV = {
   WEB_CLIENTS: `admin:${WEB_ORIGIN}|http://localhost:5173`,
   WEB_CLIENT_NAMES: 'admin:运营后台',
   QR_LOGIN_RATE_LIMIT: '1000',
+  // What nginx's geoip2 module would set in front of the server.
+  QR_LOGIN_PLACE_HEADER: 'X-Geo-City',
 };
 
 export interface SseEvent {

@@ -16,7 +16,7 @@ forEachDialect(
 
     /** The browser shows a code; the phone of `user` (logged in to the mini program) scans it. */
     async function newTicket(
-      headers: Record<string, string> = { origin: WEB_ORIGIN, 'user-agent': 'Chrome/130 test' },
+      headers: Record<string, string> = { origin: WEB_ORIGIN, 'user-agent': 'Chrome/130 test', 'x-geo-city': 'Shenzhen, CN' },
     ) {
       const created = await s.call('POST', '/v1/qr-login', { body: { clientId: 'admin' }, headers });
       assert.equal(created.status, 200, created.text);
@@ -60,6 +60,7 @@ forEachDialect(
       assert.deepEqual(scanned.body.client, { id: 'admin', name: '运营后台', origin: WEB_ORIGIN });
       assert.equal(scanned.body.browser.userAgent, 'Chrome/130 test');
       assert.equal(scanned.body.browser.ip, '127.0.0.1');
+      assert.equal(scanned.body.browser.place, 'Shenzhen, CN');
       assert.ok(scanned.body.expiresIn > 0 && scanned.body.expiresIn <= 120);
       const afterScan = await poll(t.id, t.secret);
       assert.equal(afterScan.body.status, 'scanned');
@@ -114,6 +115,8 @@ forEachDialect(
       ).map((r) => r.type);
       for (const type of ['qr_login.created', 'qr_login.scanned', 'qr_login.confirmed'])
         assert.ok(types.includes(type), type);
+      // The browser's secret is never logged (it travels in the query, which the logs never show).
+      assert.ok(!s.logs.join('').includes(t.secret));
       const metrics = await s.call('GET', '/metrics');
       assert.match(metrics.text, /weapp_auth_qr_logins_total\{event="delivered"\} [1-9]/);
     });
