@@ -35,7 +35,16 @@ async function warmOnB(a: Stack, b: Stack, user: string) {
   return { token, refreshToken: login.body.refreshToken as string };
 }
 
+/** SQLite instances re-read the file's data_version at most once a millisecond (src/revocation/local-bus.ts). */
+const SQLITE_BOUND_MS = 1;
+
+/** Past the bound within which B sees what A wrote: nothing on the buses (their message came first), 1 ms on SQLite. */
+async function settled(b: Stack): Promise<void> {
+  if (b.ctx.store.dialect === 'sqlite') await new Promise((resolve) => setTimeout(resolve, SQLITE_BOUND_MS + 1));
+}
+
 async function refusedOnB(b: Stack, token: string): Promise<void> {
+  await settled(b);
   const me = await b.call('GET', '/v1/me', { token });
   assert.equal(me.status, 401, me.text);
   assert.equal(me.body.code, 'SESSION_REVOKED');
@@ -94,6 +103,7 @@ function twoInstances(
     const { token } = await warmOnB(a, b, 'olga');
     const patched = await a.call('PATCH', '/v1/me', { token, body: { nickname: 'Olga 2' } });
     assert.equal(patched.status, 200, patched.text);
+    await settled(b);
     assert.equal((await b.call('GET', '/v1/me', { token })).body.user.nickname, 'Olga 2');
   });
 
