@@ -155,21 +155,7 @@ export class TokenService {
 
   /** Starts a session: a new refresh-token family and an access token bound to it. */
   async issue(input: { userId: string; appid: string; openid: string } & ClientMeta): Promise<IssuedTokens> {
-    const now = this.#options.now();
-    const refresh = newRefreshToken();
-    const session = await createSession(
-      this.#options.store.db,
-      {
-        userId: input.userId,
-        appid: input.appid,
-        refreshTokenHash: refresh.hash,
-        expiresAt: now + this.#options.refreshTokenTtlSeconds * 1000,
-        userAgent: input.userAgent,
-        ip: input.ip,
-      },
-      now,
-    );
-    return this.#tokensFor(session, input.openid, refresh.token, now);
+    return this.#start(input, input.appid, input.openid);
   }
 
   /**
@@ -180,13 +166,21 @@ export class TokenService {
     if (!this.#options.webAudiences.includes(input.clientId)) {
       throw new TypeError(`${input.clientId} is not one of the web clients this TokenService serves`);
     }
+    return this.#start(input, input.clientId, undefined);
+  }
+
+  async #start(
+    input: { userId: string } & ClientMeta,
+    audience: string,
+    openid: string | undefined,
+  ): Promise<IssuedTokens> {
     const now = this.#options.now();
     const refresh = newRefreshToken();
     const session = await createSession(
       this.#options.store.db,
       {
         userId: input.userId,
-        appid: input.clientId,
+        appid: audience,
         refreshTokenHash: refresh.hash,
         expiresAt: now + this.#options.refreshTokenTtlSeconds * 1000,
         userAgent: input.userAgent,
@@ -194,7 +188,7 @@ export class TokenService {
       },
       now,
     );
-    return this.#tokensFor(session, undefined, refresh.token, now);
+    return this.#tokensFor(session, openid, refresh.token, now);
   }
 
   /** Trades a refresh token for a new pair; the presented token stops working. */

@@ -91,7 +91,7 @@ export async function createTicket(
   };
   await deps.tickets.create(ticket, now);
   deps.metrics.qrLogins.inc({ event: 'created' });
-  await audit(deps, 'qr_login.created', ticket, undefined, input.requester.ip);
+  await audit(deps, 'qr_login.created', ticket, { ip: input.requester.ip });
   return { ticket, secret, qrcode: `data:${image.contentType};base64,${image.bytes.toString('base64')}` };
 }
 
@@ -186,7 +186,7 @@ export async function cancelByBrowser(deps: QrLoginDeps, id: string, secret: str
     return { ...t, status: 'cancelled', finishedAt: now };
   });
   if (!result) throw new ApiError('QR_LOGIN_NOT_FOUND');
-  if (result.changed) await changed(deps, 'qr_login.cancelled', result.ticket, undefined, ip, { by: 'browser' });
+  if (result.changed) await changed(deps, 'qr_login.cancelled', result.ticket, { ip, details: { by: 'browser' } });
   return 'cancelled';
 }
 
@@ -218,7 +218,7 @@ export async function scan(deps: QrLoginDeps, who: PhoneUser, scene: string) {
   });
   if (!result) throw new ApiError('QR_LOGIN_NOT_FOUND');
   const { ticket } = result;
-  if (result.changed) await changed(deps, 'qr_login.scanned', ticket, who.userId, who.ip);
+  if (result.changed) await changed(deps, 'qr_login.scanned', ticket, { userId: who.userId, ip: who.ip });
   const client = webClient(deps.config, ticket.clientId);
   return {
     status: 'scanned' as const,
@@ -246,7 +246,11 @@ export async function finishByPhone(
   });
   if (!result) throw new ApiError('QR_LOGIN_NOT_FOUND');
   if (result.changed) {
-    await changed(deps, `qr_login.${outcome}`, result.ticket, who.userId, who.ip, { by: 'phone' });
+    await changed(deps, `qr_login.${outcome}`, result.ticket, {
+      userId: who.userId,
+      ip: who.ip,
+      details: { by: 'phone' },
+    });
   }
   return outcome;
 }
@@ -271,15 +275,15 @@ function phoneStatus(ticket: Ticket, who: PhoneUser, now: number) {
 
 type QrAuditType = 'qr_login.created' | 'qr_login.scanned' | 'qr_login.confirmed' | 'qr_login.cancelled';
 
+/** What the audit log records of a step: who (the phone's user, if any), from where, and how. */
+interface Step {
+  userId?: string | undefined;
+  ip: string;
+  details?: Record<string, unknown>;
+}
+
 /** A transition happened: tell every instance's streams, count it, record it. */
-async function changed(
-  deps: QrLoginDeps,
-  type: QrAuditType,
-  ticket: Ticket,
-  userId: string | undefined,
-  ip: string,
-  details: Record<string, unknown> = {},
-): Promise<void> {
+async function changed(deps: QrLoginDeps, type: QrAuditType, ticket: Ticket, step: Step): Promise<void> {
   try {
     await deps.events.publish(ticket.id);
   } catch (err) {
@@ -287,21 +291,15 @@ async function changed(
     deps.log.warn({ err: { message: (err as Error).message } }, 'qr-login event not published');
   }
   deps.metrics.qrLogins.inc({ event: type.slice('qr_login.'.length) });
-  await audit(deps, type, ticket, userId, ip, details);
+  await audit(deps, type, ticket, step);
 }
 
-async function audit(
-  deps: QrLoginDeps,
-  type: QrAuditType,
-  ticket: Ticket,
-  userId: string | undefined,
-  ip: string,
-  details: Record<string, unknown> = {},
-): Promise<void> {
+async function audit(deps: QrLoginDeps, type: QrAuditType, ticket: Ticket, step: Step): Promise<void> {
   // The ticket id only: never the secret or the scene (with a bearer, the scene confirms).
+  const details = { ticket: ticket.id, client: ticket.clientId, ...step.details };
   await recordAuditEvent(
     deps.store.db,
-    { type, appid: ticket.appid, userId, ip, details: { ticket: ticket.id, client: ticket.clientId, ...details } },
+    { type, appid: ticket.appid, userId: step.userId, ip: step.ip, details },
     deps.now(),
   );
 }
