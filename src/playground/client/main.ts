@@ -17,6 +17,7 @@ import { mountLanguageSwitch, onLanguageChange, translatePage } from './i18n.ts'
 import { t } from './page-text.ts';
 import { mountProfile, type ProfileView } from './profile.ts';
 import { Trace } from './trace.ts';
+import { mountWechatSettings } from './wechat-settings.ts';
 
 interface PlaygroundConfig {
   appid: string;
@@ -203,6 +204,13 @@ async function main(): Promise<void> {
   };
 
   profile = mountProfile({ wx, auth: () => auth, trace, action });
+  mountWechatSettings(byId<HTMLElement>('wechat-settings'), {
+    ...config,
+    trace,
+    auth: () => auth,
+    action,
+    loggedOut: () => showUser(undefined),
+  });
   showUser(auth.user);
   if (auth.user) trace.note('restarted with the tokens in storage: no wx.login needed');
 

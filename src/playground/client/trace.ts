@@ -118,6 +118,19 @@ export class Trace {
     this.#add('note', text);
   }
 
+  /** Something the user did outside the mini program (in WeChat's settings). */
+  userNote(text: string): void {
+    this.#add('user', text);
+  }
+
+  /** A push WeChat sent to our server (message push), with the answer to each attempt. */
+  push(title: string, message: unknown, attempts: readonly { ok: boolean; text: string }[]): void {
+    const row = this.#add('push', title);
+    row.append(el('div', 'sent', json(message)));
+    for (const a of attempts) row.append(el('div', `outcome ${a.ok ? 'ok' : 'fail'}`, `← ${a.text}`));
+    this.#scroll();
+  }
+
   clear(): void {
     this.#list.replaceChildren();
     this.#rows.clear();

@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type DevProcess, startDevProcess } from '../helpers/dev-process.ts';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const inCI = Boolean(process.env.CI);
+const missing = existsSync(CHROMIUM)
+  ? undefined
+  : `no chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH); the browser test is skipped`;
+
+/** The playground's "In WeChat's settings" panel in chromium: the revocation, its push in the trace, its effect. */
+describe('playground: revoke in WeChat settings', { skip: missing !== undefined && !inCI ? missing : false }, () => {
+  let dev: DevProcess | undefined;
+  let browser: BrowserContext | undefined;
+  let page: Page;
+  let playground = '';
+  let emulator = '';
+
+  before(async () => {
+    if (missing) throw new Error(`${missing} — CI is set, so this fails instead of skipping`);
+    const build = spawnSync(process.execPath, [join(root, 'scripts/build-miniprogram.mjs'), '--only', 'playground'], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+    assert.equal(build.status, 0, build.stdout + build.stderr);
+    dev = await startDevProcess(['playground', 'emulator'], { env: { PORT: '0', WEAPP_PUSH: undefined } });
+    ({ playground = '', emulator = '' } = dev.urls);
+    browser = await chromium.launchPersistentContext(join(dev.dir, 'chromium-profile'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: { width: 1400, height: 880 },
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-sync',
+      ],
+    });
+    page = browser.pages()[0] ?? (await browser.newPage());
+  });
+
+  after(async () => {
+    await browser?.close();
+    await dev?.stop();
+  });
+
+  const status = async () => (await page.locator('#status').textContent()) ?? '';
+  const pushes = () => page.$$eval('#trace .row.push', (rows) => rows.map((r) => r.textContent ?? ''));
+
+  /** Taps and waits until the phone is idle again; agrees to the privacy popup if it comes. */
+  async function tap(selector: string): Promise<void> {
+    await page.click(selector);
+    await page.waitForSelector('#phone[data-busy="false"], #privacy-popup:not([hidden])');
+    if (await page.locator('#privacy-popup').isVisible()) {
+      await page.click('#privacy-agree');
+      await page.waitForSelector('#phone[data-busy="false"]');
+    }
+  }
+
+  it('revoking the phone number in WeChat: the push in the trace, the number gone from the phone', async () => {
+    await page.goto(playground);
+    await page.waitForSelector('#phone[data-ready="true"]');
+    await tap('#login');
+    assert.match(await status(), /^Logged in as /);
+    await tap('#bind-phone');
+    assert.match((await page.locator('#phone-number').textContent()) ?? '', /\*+\d{4}/);
+
+    await tap('#revoke-phone');
+    assert.match(await status(), /The push was delivered: user_authorization_revoke/);
+    const [push] = await pushes();
+    assert.match(
+      push ?? '',
+      /WeChat → our server: POST \/wechat\/push\/wx\w+ · user_authorization_revoke \(RevokeInfo 8\) · safe, json/,
+    );
+    assert.match(push ?? '', /attempt 1: 200 success/);
+    assert.equal(
+      (await page.locator('#phone-number').textContent())?.includes('*'),
+      false,
+      'the phone shows no number',
+    );
+    assert.match((await page.locator('#trace').textContent()) ?? '', /the user withdraws the phone number/);
+    mkdirSync(join(root, 'test-results'), { recursive: true });
+    await page.screenshot({ path: join(root, 'test-results/playground-revoke.png') });
+  });
+
+  it('deleting the WeChat account logs the phone out; a new account logs in as a new user', async () => {
+    await tap('#revoke-all');
+    assert.match(await status(), /The WeChat account is deleted/);
+    assert.match((await pushes()).at(-1) ?? '', /user_authorization_cancellation/);
+    assert.equal(await page.locator('#phone').getAttribute('data-logged-in'), 'false');
+    const user = (await (await fetch(`${emulator}/__emulator/users/alice`)).json()) as { deleted?: boolean };
+    assert.equal(user.deleted, true);
+    await tap('#restore-wechat-account');
+    await tap('#login');
+    assert.match(await status(), /^Logged in as /);
+  });
+
+  it('speaks Chinese when switched', async () => {
+    await page.click('#language-switch [data-language="zh"]');
+    assert.equal(await page.locator('#revoke-phone').textContent(), '撤回手机号授权');
+    assert.equal(await page.locator('#legend-push').textContent(), '微信 → 我们的服务端（推送）');
+    await page.click('#language-switch [data-language="en"]');
+  });
+});
