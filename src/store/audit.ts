@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { insertAuditRow } from './audit-writes.ts';
 import { newId } from './ids.ts';
 import type { Database } from './tables.ts';
 
@@ -43,20 +44,18 @@ export interface AuditEvent {
 
 export type NewAuditEvent = Partial<Omit<AuditEvent, 'id' | 'type'>> & { type: AuditEventType };
 
+/** Resolves once the event is committed; concurrent events share one INSERT (./audit-writes.ts). */
 export async function recordAuditEvent(db: Kysely<Database>, event: NewAuditEvent, now = Date.now()): Promise<void> {
-  await db
-    .insertInto('audit_events')
-    .values({
-      id: newId('a'),
-      at: event.at ?? now,
-      type: event.type,
-      appid: event.appid ?? null,
-      user_id: event.userId ?? null,
-      ip: event.ip ?? null,
-      rid: event.rid ?? null,
-      details: event.details ? JSON.stringify(event.details) : null,
-    })
-    .execute();
+  await insertAuditRow(db, {
+    id: newId('a'),
+    at: event.at ?? now,
+    type: event.type,
+    appid: event.appid ?? null,
+    user_id: event.userId ?? null,
+    ip: event.ip ?? null,
+    rid: event.rid ?? null,
+    details: event.details ? JSON.stringify(event.details) : null,
+  });
 }
 
 export interface AuditFilter {
