@@ -97,6 +97,7 @@ export async function purgeUser(db: Kysely<Database>, userId: string): Promise<P
     await trx.deleteFrom('sessions').where('user_id', '=', userId).execute();
     await trx.deleteFrom('identities').where('user_id', '=', userId).execute();
     await trx.deleteFrom('unionid_conflicts').where('user_id', '=', userId).execute();
+    await trx.deleteFrom('avatar_checks').where('user_id', '=', userId).execute();
     await trx.deleteFrom('users').where('id', '=', userId).execute();
     return { avatarUrl: user.avatar_url, identities: Number(count) };
   });
@@ -126,6 +127,12 @@ export async function exportUserData(db: Kysely<Database>, userId: string) {
     .where('replaced_by', 'is', null)
     .orderBy('created_at')
     .execute();
+  const avatarChecks = await db
+    .selectFrom('avatar_checks')
+    .select(['appid', 'trace_id', 'avatar_url', 'submitted_at', 'verdict', 'label', 'decided_at'])
+    .where('user_id', '=', userId)
+    .orderBy('submitted_at')
+    .execute();
   const events = await listAuditEvents(db, { userId, limit: 1000 });
   return {
     user: {
@@ -150,6 +157,15 @@ export async function exportUserData(db: Kysely<Database>, userId: string) {
       endedBecause: s.revoke_reason,
       userAgent: s.user_agent,
       ip: s.ip,
+    })),
+    avatarChecks: avatarChecks.map((c) => ({
+      appid: c.appid,
+      traceId: c.trace_id,
+      avatarUrl: c.avatar_url,
+      submittedAt: Number(c.submitted_at),
+      verdict: c.verdict,
+      label: c.label,
+      decidedAt: c.decided_at === null ? null : Number(c.decided_at),
     })),
     securityEvents: events.map((e) => ({ at: e.at, type: e.type, appid: e.appid, ip: e.ip, details: e.details })),
   };

@@ -1,21 +1,17 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { parsePushSpec } from '../../src/emulator/index.ts';
 import { serializePush } from '../../src/emulator/push/push-wire.ts';
 import { decryptPushMessage, pushSignature, verifyPushSignature } from '../../src/wechat/push/message-crypto.ts';
+import { pushVectors } from '../helpers/vectors.ts';
 import { APP, assertWxError, control, harness, LONE, SISTER } from './helpers.ts';
 
 const TOKEN = 'emulatorPush01';
 const AES_KEY = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG';
 
-// biome-ignore lint/suspicious/noExplicitAny: the vector file is read field by field
-const vectors: any = JSON.parse(
-  readFileSync(fileURLToPath(new URL('../../../shared/vectors/message-push.json', import.meta.url)), 'utf8'),
-);
+const vectors = pushVectors;
 
 interface Received {
   method: string;

@@ -11,3 +11,12 @@ export interface Vectors {
 }
 
 export const vectors: Vectors = JSON.parse(readFileSync(path, 'utf8')) as Vectors;
+
+/**
+ * WeChat's message-push vectors (official, SDK and derived ones, each with its source), read
+ * field by field by the tests of the push crypto, the push endpoint and the emulator's pushes.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: the file's entries differ in shape; tests read what they need
+export const pushVectors: any = JSON.parse(
+  readFileSync(fileURLToPath(new URL('../../../shared/vectors/message-push.json', import.meta.url)), 'utf8'),
+);

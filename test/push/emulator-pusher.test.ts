@@ -16,17 +16,17 @@ const AES_KEY = 'Zyxwvutsrqponmlkjihgfedcba9876543210ABCDEFG';
  */
 forEachDialect('the emulator as WeChat pusher', (h) => {
   let s: Stack;
+  /** The emulator's push settings for APPID: the server's URL, its Token and key, safe JSON, no pause between retries. */
+  const configurePush = (changes: Record<string, unknown> = {}, verify = false) =>
+    s.emulator.control.push.configure(
+      APPID,
+      { url: `${s.url}/wechat/push/${APPID}`, token: TOKEN, encodingAESKey: AES_KEY, retryDelayMs: 0, ...changes },
+      { verify },
+    );
   before(async () => {
     s = await startStack(h, { env: { WEAPP_PUSH: `${APPID}:${TOKEN}:${AES_KEY}`, CONTENT_CHECK: 'on' } });
     // Saved as in mp.weixin.qq.com: the emulator first runs the URL check against the server.
-    await s.emulator.control.push.configure(APPID, {
-      url: `${s.url}/wechat/push/${APPID}`,
-      token: TOKEN,
-      encodingAESKey: AES_KEY,
-      mode: 'safe',
-      format: 'json',
-      retryDelayMs: 0,
-    });
+    await configurePush({ mode: 'safe', format: 'json' }, true);
     // Verdicts wait for the test, and the server's PUBLIC_URL names no port the test knows.
     s.emulator.control.push.setMediaCheckPolicy({ delayMs: null, download: false });
   });
@@ -67,14 +67,7 @@ forEachDialect('the emulator as WeChat pusher', (h) => {
   });
 
   it('revoking the phone number deletes the number; the XML push of compatible mode works alike', async () => {
-    await s.emulator.control.push.configure(APPID, {
-      url: `${s.url}/wechat/push/${APPID}`,
-      token: TOKEN,
-      encodingAESKey: AES_KEY,
-      mode: 'compatible',
-      format: 'xml',
-      retryDelayMs: 0,
-    });
+    await configurePush({ mode: 'compatible', format: 'xml' }, true);
     try {
       const bob = await loggedIn('ep-bob');
       const phone = s.emulator.control.getPhoneNumber(APPID, 'ep-bob') as { code: string };
@@ -94,11 +87,7 @@ forEachDialect('the emulator as WeChat pusher', (h) => {
       // The emulator's side changed too: the authorization is withdrawn there.
       assert.deepEqual(s.emulator.control.user('ep-bob').identities.find((i) => i.appid === APPID)?.revoked, ['8']);
     } finally {
-      await s.emulator.control.push.configure(
-        APPID,
-        { url: `${s.url}/wechat/push/${APPID}`, token: TOKEN, encodingAESKey: AES_KEY, retryDelayMs: 0 },
-        { verify: false },
-      );
+      await configurePush();
     }
   });
 
@@ -157,17 +146,7 @@ forEachDialect('the emulator as WeChat pusher', (h) => {
   it('a push signed with the wrong token is refused every time, and nothing happens', async () => {
     const fay = await loggedIn('ep-fay');
     await s.call('PATCH', '/v1/me', { token: fay.token, body: { nickname: 'Fay' } });
-    await s.emulator.control.push.configure(
-      APPID,
-      {
-        url: `${s.url}/wechat/push/${APPID}`,
-        token: 'forgedToken99',
-        encodingAESKey: AES_KEY,
-        retries: 1,
-        retryDelayMs: 0,
-      },
-      { verify: false },
-    );
+    await configurePush({ token: 'forgedToken99', retries: 1 });
     try {
       const [delivery] = await act('ep-fay', 'profile');
       assert.equal(delivery?.status, 'failed');
@@ -179,11 +158,7 @@ forEachDialect('the emulator as WeChat pusher', (h) => {
         ],
       );
     } finally {
-      await s.emulator.control.push.configure(
-        APPID,
-        { url: `${s.url}/wechat/push/${APPID}`, token: TOKEN, encodingAESKey: AES_KEY, retryDelayMs: 0 },
-        { verify: false },
-      );
+      await configurePush();
     }
     assert.equal((await s.call('GET', '/v1/me', { token: fay.token })).body.user.nickname, 'Fay');
     assert.equal((await trail(fay.userId)).length, 0);
@@ -257,6 +232,13 @@ forEachDialect('the emulator as WeChat pusher', (h) => {
         (await trail(hal.userId)).map((e) => e.details?.verdict),
         ['pass'],
       );
+      // The user's copy of their data says what was sent to WeChat and what it answered.
+      const exported = await s.call('GET', '/v1/me/export', { token: hal.token });
+      assert.deepEqual(
+        exported.body.avatarChecks.map((c: Record<string, unknown>) => [c.traceId, c.avatarUrl, c.verdict, c.label]),
+        [[hal.traceId, hal.avatarUrl, 'pass', 100]],
+      );
+      assert.equal(exported.body.user.avatarReview, null);
       assert.deepEqual(
         (await trail(ida.userId)).map((e) => e.details?.verdict),
         ['review'],

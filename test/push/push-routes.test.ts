@@ -1,20 +1,16 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { listAuditEvents } from '../../src/store/index.ts';
 import { encryptPushMessage, pushSignature } from '../../src/wechat/push/message-crypto.ts';
 import { forEachDialect } from '../helpers/databases.ts';
+import { pushVectors } from '../helpers/vectors.ts';
 import { IMAGES, uploadRaw } from '../server/images.ts';
 import { APPID, type Stack, startStack } from '../server/stack.ts';
 
 const TOKEN = 'pushToken2026';
 const AES_KEY = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG';
 
-// biome-ignore lint/suspicious/noExplicitAny: the vector file is read field by field
-const vectors: any = JSON.parse(
-  readFileSync(fileURLToPath(new URL('../../../shared/vectors/message-push.json', import.meta.url)), 'utf8'),
-);
+const vectors = pushVectors;
 
 interface Push {
   query: string;

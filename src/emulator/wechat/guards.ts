@@ -68,3 +68,19 @@ export function requireVisitor(
   if (seen === undefined || call.now() - seen > VISIT_WINDOW_MS) throw new WxError(61010);
   return account;
 }
+
+/**
+ * How the content-security APIs start (msg_sec_check, media_check_async): the access token's app,
+ * the JSON body, then the per-minute (44991) and per-day (45009) quotas of `api`.
+ */
+export function contentSecurityCall(
+  call: WxCall,
+  api: string,
+  limits: { perMinute: number; perDay: number },
+): { appid: string; body: Record<string, unknown> } {
+  const { appid } = requireAccessToken(call);
+  const body = call.jsonBody();
+  takeQuota(call, `${api}\0${appid}`, 'minute', limits.perMinute, 44991);
+  takeQuota(call, `${api}\0${appid}`, 'day', limits.perDay, 45009);
+  return { appid, body };
+}

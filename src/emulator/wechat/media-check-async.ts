@@ -1,5 +1,5 @@
 import { WxError } from '../errcodes.ts';
-import { appOfToken, requireAccessToken, requireVisitor, takeQuota } from './guards.ts';
+import { appOfToken, contentSecurityCall, requireVisitor } from './guards.ts';
 import type { WechatEndpoint } from './route.ts';
 
 /**
@@ -13,11 +13,11 @@ export const mediaCheckAsync: WechatEndpoint = {
   methods: ['POST'],
   appOf: appOfToken,
   handle(call) {
-    const { appid } = requireAccessToken(call);
-    const body = call.jsonBody();
     const { limits } = call.state.options;
-    takeQuota(call, `media_check_async\0${appid}`, 'minute', limits.mediaCheckAsyncPerMinute, 44991);
-    takeQuota(call, `media_check_async\0${appid}`, 'day', limits.mediaCheckAsyncPerDay, 45009);
+    const { appid, body } = contentSecurityCall(call, 'media_check_async', {
+      perMinute: limits.mediaCheckAsyncPerMinute,
+      perDay: limits.mediaCheckAsyncPerDay,
+    });
     const { media_url: mediaUrl, media_type: mediaType } = body;
     if (typeof mediaUrl !== 'string' || mediaUrl === '') throw new WxError(47001);
     if (mediaType !== 1 && mediaType !== 2) throw new WxError(40004);

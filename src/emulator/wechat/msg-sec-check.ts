@@ -1,7 +1,7 @@
 import { judge } from '../content-rules.ts';
 import { WxError } from '../errcodes.ts';
 import { newRid } from '../ids.ts';
-import { appOfToken, requireAccessToken, requireVisitor, takeQuota } from './guards.ts';
+import { appOfToken, contentSecurityCall, requireVisitor } from './guards.ts';
 import type { WechatEndpoint, WxCall } from './route.ts';
 
 /** Where it was first defined; the visit checks live in guards.ts (requireVisitor). */
@@ -63,11 +63,11 @@ export const msgSecCheck: WechatEndpoint = {
   methods: ['POST'],
   appOf: appOfToken,
   handle(call) {
-    const { appid } = requireAccessToken(call);
-    const body = call.jsonBody();
     const { limits } = call.state.options;
-    takeQuota(call, `msg_sec_check\0${appid}`, 'minute', limits.msgSecCheckPerMinute, 44991);
-    takeQuota(call, `msg_sec_check\0${appid}`, 'day', limits.msgSecCheckPerDay, 45009);
+    const { appid, body } = contentSecurityCall(call, 'msg_sec_check', {
+      perMinute: limits.msgSecCheckPerMinute,
+      perDay: limits.msgSecCheckPerDay,
+    });
     if (body.version === undefined) return checkV1(call, body);
     if (body.version !== 2) throw new WxError(40097);
     return checkV2(call, appid, body);

@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import {
   decryptPushMessage,
@@ -10,11 +8,9 @@ import {
   pushSignature,
   verifyPushSignature,
 } from '../../../src/wechat/push/message-crypto.ts';
+import { pushVectors } from '../../helpers/vectors.ts';
 
-// biome-ignore lint/suspicious/noExplicitAny: the vector file is read field by field below
-const vectors: any = JSON.parse(
-  readFileSync(fileURLToPath(new URL('../../../../shared/vectors/message-push.json', import.meta.url)), 'utf8'),
-);
+const vectors = pushVectors;
 const { official } = vectors;
 // biome-ignore lint/suspicious/noExplicitAny: as above
 const named = (name: string): any =>
