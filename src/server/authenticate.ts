@@ -5,6 +5,10 @@ import type { ServerContext } from './context.ts';
 import { ApiError } from './errors.ts';
 
 declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route serves a website's session (scan-to-login) as well as the mini program's. */
+    webSession?: boolean;
+  }
   interface FastifyRequest {
     /** Set by `requireUser` on routes that need a logged-in user. */
     auth?: AccessTokenClaims;

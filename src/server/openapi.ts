@@ -15,6 +15,11 @@ const JSON_BODY: readonly ApiErrorCode[] = [
 ];
 /** What a route behind `Authorization: Bearer` may answer (./authenticate.ts). */
 const BEARER: readonly ApiErrorCode[] = ['UNAUTHORIZED', 'TOKEN_INVALID', 'TOKEN_EXPIRED', 'SESSION_REVOKED'];
+/**
+ * What a bearer route acting for a mini program answers a website's token (scan-to-login): every
+ * bearer route but those whose config says `webSession: true` (they serve both sessions).
+ */
+const APP_ONLY: readonly ApiErrorCode[] = ['APP_TOKEN_REQUIRED'];
 
 /** The local avatar files, served by @fastify/static under a wildcard: documented as one path. */
 const AVATAR_FILE = {
@@ -64,6 +69,9 @@ export function openapiOptions(): FastifyDynamicSwaggerOptions {
       const errors = [
         ...(routeSchema.body !== undefined ? JSON_BODY : []),
         ...(routeSchema.security?.length ? BEARER : []),
+        ...(routeSchema.security?.length && !(route.config as { webSession?: boolean } | undefined)?.webSession
+          ? APP_ONLY
+          : []),
         ...((route.config as { rateLimit?: unknown } | undefined)?.rateLimit ? (['RATE_LIMITED'] as const) : []),
       ];
       return { schema: withErrors(routeSchema, errors) as never, url };

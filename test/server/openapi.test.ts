@@ -120,6 +120,11 @@ describe('the OpenAPI document at /docs/json', () => {
     assert.deepEqual(codes('POST /v1/login', 429), ['RATE_LIMITED', 'WECHAT_RATE_LIMITED']);
     assert.deepEqual(codes('GET /wx/login', 403), ['CODE_BLOCKED']);
     assert.deepEqual(codes('GET /v1/me', 401), ['UNAUTHORIZED', 'TOKEN_INVALID', 'TOKEN_EXPIRED', 'SESSION_REVOKED']);
+    // A website's token (scan-to-login) reads /v1/me and logs out; routes acting for the mini program refuse it.
+    assert.equal(codes('GET /v1/me', 403), undefined);
+    assert.equal(codes('POST /v1/logout', 403), undefined);
+    assert.deepEqual(codes('POST /v1/me/phone', 403), ['APP_TOKEN_REQUIRED']);
+    assert.ok(codes('POST /v1/qr-login/confirm', 403)?.includes('APP_TOKEN_REQUIRED'));
     assert.equal(codes('GET /v1/me', 400), undefined, 'GET /v1/me takes no body');
     assert.deepEqual(codes('POST /v1/token/refresh', 401), ['REFRESH_TOKEN_INVALID', 'REFRESH_TOKEN_REUSED']);
     assert.deepEqual(codes('PATCH /v1/me', 422), ['CONTENT_RISKY']);

@@ -18,6 +18,8 @@ export async function meRoutes(app: FastifyInstance, ctx: ServerContext): Promis
     '/v1/me',
     {
       preHandler: requireUser(ctx, { loadUser: true }),
+      // A website's session (scan-to-login) reads its user here too.
+      config: { webSession: true },
       schema: {
         tags: ['me'],
         summary: 'The logged-in user, with the phone number (to its owner only)',

@@ -49,6 +49,8 @@ export async function sessionRoutes(app: FastifyInstance, ctx: ServerContext): P
     '/v1/logout',
     {
       preHandler: requireUser(ctx),
+      // A website's session (scan-to-login) ends here too (./openapi.ts reads this).
+      config: { webSession: true },
       schema: {
         tags: ['tokens'],
         summary: 'End this session: its refresh tokens and (on this server) its access tokens stop working',
