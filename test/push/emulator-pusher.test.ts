@@ -279,7 +279,9 @@ forEachDialect('the emulator as WeChat pusher', (h) => {
 
 forEachDialect('the avatar check with CONTENT_CHECK_FAILURE=closed', (h) => {
   it('refuses the upload when media_check_async fails, and keeps no file', async () => {
-    const s = await startStack(h, { env: { CONTENT_CHECK: 'on', CONTENT_CHECK_FAILURE: 'closed' } });
+    const s = await startStack(h, {
+      env: { CONTENT_CHECK: 'on', CONTENT_CHECK_FAILURE: 'closed', WEAPP_PUSH: `${APPID}:${TOKEN}:${AES_KEY}` },
+    });
     s.emulator.control.addFault({ api: 'media_check_async', errcode: 45009 });
     const login = await s.login('ep-closed');
     const upload = await uploadRaw(s, IMAGES.png, { token: login.body.accessToken, type: 'image/png' });
@@ -289,5 +291,17 @@ forEachDialect('the avatar check with CONTENT_CHECK_FAILURE=closed', (h) => {
     assert.equal(me.body.user.avatarUrl, null);
     const { readdirSync } = await import('node:fs');
     assert.deepEqual(readdirSync(s.avatarDir), []);
+  });
+});
+
+forEachDialect('the avatar check without a message push', (h) => {
+  it('does not submit avatars whose verdict could never arrive, and says so in the log', async () => {
+    const s = await startStack(h, { env: { CONTENT_CHECK: 'on' } });
+    const login = await s.login('ep-nopush');
+    const upload = await uploadRaw(s, IMAGES.png, { token: login.body.accessToken, type: 'image/png' });
+    assert.equal(upload.status, 200, upload.text);
+    assert.equal(upload.body.user.avatarUnderReview, false);
+    assert.equal(s.upstreamCalls('media_check_async'), 0);
+    assert.match(s.logs.join(''), /WEAPP_PUSH has no message push for this app: avatars are not checked/);
   });
 });

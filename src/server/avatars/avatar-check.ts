@@ -10,7 +10,7 @@ import {
 import { ApiError } from '../errors.ts';
 
 export interface AvatarCheckDeps {
-  config: Pick<Config, 'contentCheck' | 'contentCheckFailure'>;
+  config: Pick<Config, 'contentCheck' | 'contentCheckFailure' | 'push'>;
   wechat: WeChatClient;
   accessTokens: AccessTokenManager;
   log: Pick<FastifyBaseLogger, 'warn' | 'error'>;
@@ -35,6 +35,14 @@ export async function submitAvatarCheck(
   avatarUrl: string,
 ): Promise<AvatarSubmission> {
   if (deps.config.contentCheck === 'off') return { review: null };
+  if (!deps.config.push.some((p) => p.appid === who.appid)) {
+    // The verdict comes only by message push: without one the avatar would wait for it forever.
+    deps.log.warn(
+      { appid: who.appid },
+      'CONTENT_CHECK=on but WEAPP_PUSH has no message push for this app: avatars are not checked',
+    );
+    return { review: null };
+  }
   try {
     const { traceId } = await deps.accessTokens.withAccessToken(who.appid, (accessToken) =>
       deps.wechat.mediaCheckAsync({
