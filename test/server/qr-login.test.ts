@@ -326,6 +326,18 @@ forEachDialect(
       assert.deepEqual(statuses, ['200', '200', 'QR_LOGIN_BUSY', 'RATE_LIMITED']);
       assert.equal(s.upstreamCalls('getwxacodeunlimit'), 2, 'refused tickets cost no quota');
     });
+
+    it('an open event stream reports the expiry by itself, when the ticket is due, and ends', async () => {
+      // The shortest lifetime allowed: the stream's own timer, not a read, must notice it.
+      const s = await startStack(h, { env: { ...QR_ENV, QR_LOGIN_TTL_SECONDS: '10' } });
+      const created = await s.call('POST', '/v1/qr-login', { body: { clientId: 'admin' } });
+      const stream = await openEvents(`${s.url}/v1/qr-login/${created.body.id}/events?secret=${created.body.secret}`);
+      assert.equal((await stream.next(1)).event, 'pending');
+      const expired = await stream.next(2);
+      assert.equal(expired.event, 'expired');
+      assert.equal(expired.data.expiresIn, 0);
+      await stream.closed();
+    });
   },
   { only: ['sqlite'] },
 );
