@@ -16,7 +16,11 @@ forEachDialect(
 
     /** The browser shows a code; the phone of `user` (logged in to the mini program) scans it. */
     async function newTicket(
-      headers: Record<string, string> = { origin: WEB_ORIGIN, 'user-agent': 'Chrome/130 test', 'x-geo-city': 'Shenzhen, CN' },
+      headers: Record<string, string> = {
+        origin: WEB_ORIGIN,
+        'user-agent': 'Chrome/130 test',
+        'x-geo-city': 'Shenzhen, CN',
+      },
     ) {
       const created = await s.call('POST', '/v1/qr-login', { body: { clientId: 'admin' }, headers });
       assert.equal(created.status, 200, created.text);
