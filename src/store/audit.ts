@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { insertAuditRow } from './audit-writes.ts';
+import { insertGrouped } from './grouped-inserts.ts';
 import { newId } from './ids.ts';
 import type { Database } from './tables.ts';
 
@@ -44,9 +44,9 @@ export interface AuditEvent {
 
 export type NewAuditEvent = Partial<Omit<AuditEvent, 'id' | 'type'>> & { type: AuditEventType };
 
-/** Resolves once the event is committed; concurrent events share one INSERT (./audit-writes.ts). */
+/** Resolves once the event is committed; concurrent events share one INSERT (./grouped-inserts.ts). */
 export async function recordAuditEvent(db: Kysely<Database>, event: NewAuditEvent, now = Date.now()): Promise<void> {
-  await insertAuditRow(db, {
+  await insertGrouped(db, 'audit_events', {
     id: newId('a'),
     at: event.at ?? now,
     type: event.type,

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { type Dialect, PostgresDialect, SqliteDialect } from 'kysely';
+import { type Dialect, type Kysely, PostgresAdapter, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import type { DatabaseTarget } from './database-url.ts';
 import { StoreError } from './errors.ts';
@@ -149,4 +149,13 @@ export function isDatabaseUnavailable(err: unknown): boolean {
 /** True when any dialect reads `err` as a unique violation, so repositories need not know which one runs. */
 export function isUniqueViolation(err: unknown): boolean {
   return Object.values(dialects).some((adapter) => adapter.isUniqueViolation(err));
+}
+
+/**
+ * True when `db` talks to PostgreSQL: for the few statements written twice, where PostgreSQL can
+ * do in one round trip (a data-modifying CTE) what SQLite does in a local transaction.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: any database schema
+export function isPostgres(db: Kysely<any>): boolean {
+  return db.getExecutor().adapter instanceof PostgresAdapter;
 }

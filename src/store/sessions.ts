@@ -1,4 +1,6 @@
-import type { Kysely, Selectable } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
+import { isPostgres } from './dialects.ts';
+import { insertGrouped } from './grouped-inserts.ts';
 import { newId } from './ids.ts';
 import type { Database, SessionsTable } from './tables.ts';
 import { toUser, type User } from './users.ts';
@@ -54,7 +56,13 @@ export interface Rotation {
  * whether to revoke the family), `revoked`, `expired`, or `unknown` (no such token).
  */
 export type RotationResult =
-  | { status: 'rotated'; session: Session; previous: Session }
+  | {
+      status: 'rotated';
+      session: Session;
+      previous: Session;
+      /** The session's openid, when the rotation read it too (PostgreSQL); null when the identity is gone. */
+      openid?: string | null;
+    }
   | { status: 'reused' | 'revoked' | 'expired'; session: Session }
   | { status: 'unknown' };
 
@@ -76,30 +84,30 @@ function toSession(row: Selectable<SessionsTable>): Session {
   };
 }
 
-/** Starts a new family; the first row's id is the family id. */
+/**
+ * Starts a new family; the first row's id is the family id. Outside a transaction the INSERT is
+ * grouped with concurrent logins' (./grouped-inserts.ts): resolved once this row is committed.
+ */
 export async function createSession(
   db: Kysely<Database>,
   input: NewSession,
   now: number = Date.now(),
 ): Promise<Session> {
   const id = newId('s');
-  const row = await db
-    .insertInto('sessions')
-    .values({
-      id,
-      family_id: id,
-      user_id: input.userId,
-      appid: input.appid,
-      refresh_token_hash: input.refreshTokenHash,
-      expires_at: input.expiresAt,
-      created_at: now,
-      last_used_at: now,
-      user_agent: input.userAgent ?? null,
-      ip: input.ip ?? null,
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
-  return toSession(row);
+  const row = {
+    id,
+    family_id: id,
+    user_id: input.userId,
+    appid: input.appid,
+    refresh_token_hash: input.refreshTokenHash,
+    expires_at: input.expiresAt,
+    created_at: now,
+    last_used_at: now,
+    user_agent: input.userAgent ?? null,
+    ip: input.ip ?? null,
+  };
+  await insertGrouped(db, 'sessions', row);
+  return toSession({ ...row, replaced_by: null, revoked_at: null, revoke_reason: null });
 }
 
 export async function findSessionByRefreshHash(
@@ -117,43 +125,47 @@ export async function findSessionByRefreshHash(
 /**
  * Replaces a live refresh token by a new one in the same family. The claim is one conditional
  * UPDATE (only a row not yet replaced, revoked or expired), so of two concurrent rotations of one
- * token exactly one wins; the other sees `reused`.
+ * token exactly one wins; the other sees `reused`. On PostgreSQL the claim, the successor's INSERT
+ * and the session's openid are one statement (one round trip, one commit); on SQLite, where a
+ * statement is a function call, one transaction.
  */
 export async function rotateSession(
   db: Kysely<Database>,
   rotation: Rotation,
   now: number = Date.now(),
 ): Promise<RotationResult> {
-  const rotated = await db.transaction().execute(async (trx) => {
-    const successorId = newId('s');
-    const previous = await trx
-      .updateTable('sessions')
-      .set({ replaced_by: successorId, last_used_at: now })
-      .where('refresh_token_hash', '=', rotation.refreshTokenHash)
-      .where('replaced_by', 'is', null)
-      .where('revoked_at', 'is', null)
-      .where('expires_at', '>', now)
-      .returningAll()
-      .executeTakeFirst();
-    if (!previous) return undefined;
-    const session = await trx
-      .insertInto('sessions')
-      .values({
-        id: successorId,
-        family_id: previous.family_id,
-        user_id: previous.user_id,
-        appid: previous.appid,
-        refresh_token_hash: rotation.newRefreshTokenHash,
-        expires_at: rotation.expiresAt,
-        created_at: now,
-        last_used_at: now,
-        user_agent: rotation.userAgent ?? previous.user_agent,
-        ip: rotation.ip ?? previous.ip,
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    return { status: 'rotated' as const, session: toSession(session), previous: toSession(previous) };
-  });
+  const rotated = isPostgres(db)
+    ? await rotateInOneStatement(db, rotation, now)
+    : await db.transaction().execute(async (trx) => {
+        const successorId = newId('s');
+        const previous = await trx
+          .updateTable('sessions')
+          .set({ replaced_by: successorId, last_used_at: now })
+          .where('refresh_token_hash', '=', rotation.refreshTokenHash)
+          .where('replaced_by', 'is', null)
+          .where('revoked_at', 'is', null)
+          .where('expires_at', '>', now)
+          .returningAll()
+          .executeTakeFirst();
+        if (!previous) return undefined;
+        const session = await trx
+          .insertInto('sessions')
+          .values({
+            id: successorId,
+            family_id: previous.family_id,
+            user_id: previous.user_id,
+            appid: previous.appid,
+            refresh_token_hash: rotation.newRefreshTokenHash,
+            expires_at: rotation.expiresAt,
+            created_at: now,
+            last_used_at: now,
+            user_agent: rotation.userAgent ?? previous.user_agent,
+            ip: rotation.ip ?? previous.ip,
+          })
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        return { status: 'rotated' as const, session: toSession(session), previous: toSession(previous) };
+      });
   if (rotated) return rotated;
 
   const session = await findSessionByRefreshHash(db, rotation.refreshTokenHash);
@@ -161,6 +173,45 @@ export async function rotateSession(
   if (session.revokedAt !== null) return { status: 'revoked', session };
   if (session.replacedBy !== null) return { status: 'reused', session };
   return { status: 'expired', session };
+}
+
+/**
+ * PostgreSQL: the rotation as one data-modifying CTE. The UPDATE's row lock settles concurrent
+ * rotations exactly as the transaction does (the loser's UPDATE re-checks `replaced_by` after the
+ * winner commits and matches nothing). The openid comes along, for the new access token.
+ */
+async function rotateInOneStatement(
+  db: Kysely<Database>,
+  rotation: Rotation,
+  now: number,
+): Promise<Extract<RotationResult, { status: 'rotated' }> | undefined> {
+  const successorId = newId('s');
+  const { rows } = await sql<
+    Selectable<SessionsTable> & { previous: Selectable<SessionsTable>; openid: string | null }
+  >`
+    with previous as (
+      update sessions set replaced_by = ${successorId}, last_used_at = ${now}::bigint
+      where refresh_token_hash = ${rotation.refreshTokenHash} and replaced_by is null
+        and revoked_at is null and expires_at > ${now}::bigint
+      returning *
+    ), successor as (
+      insert into sessions
+        (id, family_id, user_id, appid, refresh_token_hash, expires_at, created_at, last_used_at, user_agent, ip)
+      select ${successorId}, family_id, user_id, appid, ${rotation.newRefreshTokenHash}, ${rotation.expiresAt}::bigint,
+        ${now}::bigint, ${now}::bigint, coalesce(${rotation.userAgent ?? null}::text, user_agent),
+        coalesce(${rotation.ip ?? null}::text, ip)
+      from previous
+      returning *
+    )
+    select successor.*, row_to_json(previous.*) as previous,
+      (select openid from identities where identities.user_id = successor.user_id
+        and identities.appid = successor.appid) as openid
+    from successor, previous
+  `.execute(db);
+  const row = rows[0];
+  if (!row) return undefined;
+  const { previous, openid, ...session } = row;
+  return { status: 'rotated', session: toSession(session), previous: toSession(previous), openid };
 }
 
 /** Revokes one row; false when it was already revoked or does not exist (the first reason stays). */

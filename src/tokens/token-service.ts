@@ -243,9 +243,13 @@ export class TokenService {
       }
       return this.#tokensFor(session, undefined, next.token, now);
     }
-    const identity = await findIdentityForUser(db, session.userId, session.appid);
-    if (!identity) throw new RefreshError('SESSION_REVOKED', 'The account behind this session is gone; log in again.');
-    return this.#tokensFor(session, identity.openid, next.token, now);
+    // PostgreSQL's rotation read the openid in the same statement; SQLite's asks now.
+    const openid =
+      result.status === 'rotated' && result.openid !== undefined
+        ? result.openid
+        : (await findIdentityForUser(db, session.userId, session.appid))?.openid;
+    if (!openid) throw new RefreshError('SESSION_REVOKED', 'The account behind this session is gone; log in again.');
+    return this.#tokensFor(session, openid, next.token, now);
   }
 
   /**
