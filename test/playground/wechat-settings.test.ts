@@ -29,7 +29,9 @@ describe('playground: revoke in WeChat settings', { skip: missing !== undefined 
       encoding: 'utf8',
     });
     assert.equal(build.status, 0, build.stdout + build.stderr);
-    dev = await startDevProcess(['playground', 'emulator'], { env: { PORT: '0', WEAPP_PUSH: undefined } });
+    dev = await startDevProcess(['playground', 'emulator'], {
+      env: { PORT: '0', WEAPP_PUSH: undefined, CONTENT_CHECK: 'on' },
+    });
     ({ playground = '', emulator = '' } = dev.urls);
     browser = await chromium.launchPersistentContext(join(dev.dir, 'chromium-profile'), {
       executablePath: CHROMIUM,
@@ -101,6 +103,29 @@ describe('playground: revoke in WeChat settings', { skip: missing !== undefined 
     await tap('#restore-wechat-account');
     await tap('#login');
     assert.match(await status(), /^Logged in as /);
+  });
+
+  it("WeChat's avatar verdict arrives by push after the upload: risky, in the trace, and the avatar is gone", async () => {
+    const policy = await fetch(`${emulator}/__emulator/media-checks/policy`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ verdict: 'risky', delayMs: 0 }),
+    });
+    assert.equal(policy.status, 200);
+    await page.click('#choose-avatar');
+    await page.waitForSelector('#avatar-sheet:not([hidden]) .sample .picture img');
+    await tap('#avatar-sheet .sample[data-sample="1"]');
+    await page.fill('#nickname-input', 'Risky avatar');
+    await tap('#save');
+    assert.match(await status(), /^Saved: Risky avatar, with the uploaded avatar\.$/);
+    // The watcher puts WeChat's own push in the trace once it was delivered.
+    const row = await page.waitForSelector('#trace .row.push:has-text("wxa_media_check")');
+    const text = (await row.textContent()) ?? '';
+    assert.match(text, /"suggest": "risky"/);
+    assert.match(text, /attempt 1: 200 success/);
+    await tap('#me');
+    const me = await page.$$eval('#trace .row.request .outcome', (rows) => rows.at(-1)?.textContent ?? '');
+    assert.match(me, /"avatarUrl": null/);
   });
 
   it('speaks Chinese when switched', async () => {

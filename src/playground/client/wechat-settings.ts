@@ -55,6 +55,9 @@ const t = defineTexts({
 
 type Action = 'profile' | 'phone' | 'all';
 
+/** How often the panel looks for pushes it did not start itself. */
+const WATCH_MS = 1000;
+
 interface Attempt {
   outcome: string;
   status?: number;
@@ -132,7 +135,12 @@ export function mountWechatSettings(host: HTMLElement, deps: WechatSettingsDeps)
   words();
   onLanguageChange(words);
 
+  /** Deliveries already in the trace: those of the buttons below, and those the watcher found. */
+  const shown = new Set<number>();
+  /** While a button's action runs, its own deliveries are shown by it, not by the watcher. */
+  let acting = false;
   const showPush = (d: Delivery) => {
+    shown.add(d.id);
     const revoke = d.revokeInfo ? ` (RevokeInfo ${d.revokeInfo})` : '';
     const attempts = d.attempts.map((a, i) => ({
       ok: a.outcome === 'success',
@@ -148,6 +156,14 @@ export function mountWechatSettings(host: HTMLElement, deps: WechatSettingsDeps)
   };
 
   const revoke = (what: Action) => async () => {
+    acting = true;
+    try {
+      return await revokeNow(what);
+    } finally {
+      acting = false;
+    }
+  };
+  const revokeNow = async (what: Action) => {
     trace.userNote(
       t('revoking', { what: t(what === 'profile' ? 'whatProfile' : what === 'phone' ? 'whatPhone' : 'whatAll') }),
     );
@@ -165,6 +181,7 @@ export function mountWechatSettings(host: HTMLElement, deps: WechatSettingsDeps)
     if (started.status !== 202) throw new Error(started.body.message ?? `HTTP ${started.status}`);
     let last: Delivery | undefined;
     for (const { id } of started.body.deliveries ?? []) {
+      shown.add(id);
       last = (await control<Delivery>(emulatorUrl, 'GET', `/pushes/${id}?wait=true`)).body;
       showPush(last);
     }
@@ -189,4 +206,20 @@ export function mountWechatSettings(host: HTMLElement, deps: WechatSettingsDeps)
     buttons.restore.hidden = true;
     return t('restored');
   });
+
+  // Pushes WeChat sends on its own — the verdict of an avatar check (CONTENT_CHECK=on), seconds
+  // after the upload was answered — join the trace once delivered (or given up on).
+  // What was delivered before the page opened is history, not news.
+  let primed = false;
+  const watch = async () => {
+    if (acting || document.visibilityState !== 'visible') return;
+    const { body } = await control<Delivery[]>(emulatorUrl, 'GET', `/pushes?appid=${encodeURIComponent(appid)}`);
+    if (acting) return;
+    for (const d of body) {
+      if (!primed) shown.add(d.id);
+      else if (!shown.has(d.id) && d.status !== 'sending') showPush(d);
+    }
+    primed = true;
+  };
+  setInterval(() => void watch().catch(() => undefined), WATCH_MS);
 }
