@@ -25,6 +25,8 @@ const RETRY_AFTER_SECONDS: Partial<Record<ApiErrorCode, string>> = {
   CACHE_UNAVAILABLE: '2',
   MEDIA_UNAVAILABLE: '2',
   SHUTTING_DOWN: '1',
+  // Scan-to-login's limits count per minute (codes drawn) or per ticket lifetime (outstanding).
+  QR_LOGIN_BUSY: '60',
 };
 
 /** Fastify's own errors for bad input, by their stable codes. */

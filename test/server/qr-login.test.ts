@@ -326,6 +326,7 @@ forEachDialect(
       for (let i = 0; i < 4; i++) {
         const r = await s.call('POST', '/v1/qr-login', { body: { clientId: 'admin' } });
         statuses.push(r.body.code ?? String(r.status));
+        if (r.body.code === 'QR_LOGIN_BUSY') assert.equal(r.headers.get('retry-after'), '60');
       }
       assert.deepEqual(statuses, ['200', '200', 'QR_LOGIN_BUSY', 'RATE_LIMITED']);
       assert.equal(s.upstreamCalls('getwxacodeunlimit'), 2, 'refused tickets cost no quota');
