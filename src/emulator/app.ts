@@ -45,6 +45,11 @@ export function buildEmulatorApp(options: EmulatorOptions = {}): EmulatorApp {
     forceCloseConnections: true,
   });
   app.decorate('emulator', control);
+  // Pushes under way and verdicts not yet pushed end with the emulator, not seconds later.
+  app.addHook('onClose', async () => {
+    state.mediaChecks.reset();
+    state.push.reset();
+  });
 
   if (options.onCall) state.calls.listen(options.onCall);
   state.calls.listen((event) => {
