@@ -15,17 +15,19 @@ export function announcer(ctx: Pick<ServerContext, 'tokens'>): (userId: string) 
  * profile shown stale for at most the cache's bound, so it is logged, not refused.
  */
 export function announceUserChanges(app: FastifyInstance, ctx: Pick<ServerContext, 'tokens'>): void {
-  app.addHook('onSend', async (request, _reply, payload) => {
+  // Callback style: a read (nearly every request) passes through without a promise.
+  app.addHook('onSend', (request, _reply, payload, done) => {
     const claims = request.auth;
-    if (!claims || request.method === 'GET' || request.method === 'HEAD') return payload;
-    try {
-      await ctx.tokens.announce({ kind: 'user', id: claims.sub });
-    } catch (err) {
-      request.log.warn(
-        { err: { message: (err as Error).message } },
-        'could not announce a user change to other instances',
-      );
-    }
-    return payload;
+    if (!claims || request.method === 'GET' || request.method === 'HEAD') return done(null, payload);
+    ctx.tokens.announce({ kind: 'user', id: claims.sub }).then(
+      () => done(null, payload),
+      (err: unknown) => {
+        request.log.warn(
+          { err: { message: (err as Error).message } },
+          'could not announce a user change to other instances',
+        );
+        done(null, payload);
+      },
+    );
   });
 }
