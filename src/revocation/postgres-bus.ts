@@ -58,9 +58,20 @@ export class PostgresInvalidationBus extends RemoteBus {
     return bus;
   }
 
+  /**
+   * A NOTIFY is handed to the other sessions' backends after the commit, not before it returns;
+   * waiting for this instance's own listener to hear it back means every listener has been
+   * signalled by then (the window left: another backend scheduled later than ours).
+   */
   async publish(event: Invalidation): Promise<void> {
     this.deliver(event);
-    await sql`select pg_notify(${this.#channel}, ${encode(event)})`.execute(this.#options.db);
+    if (this.#options.listen === false) {
+      await sql`select pg_notify(${this.#channel}, ${encode(event)})`.execute(this.#options.db);
+      return;
+    }
+    await this.sendAndHear(event, async (message) => {
+      await sql`select pg_notify(${this.#channel}, ${message})`.execute(this.#options.db);
+    });
   }
 
   protected async send(message: string): Promise<void> {

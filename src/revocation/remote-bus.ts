@@ -12,13 +12,18 @@ export interface RemoteBusOptions {
   staleAfterMs?: number | undefined;
 }
 
-/** `s:<session id>`, `u:<user id>`, `*`, and heartbeats `h:<instance>:<seq>`. Ids never hold ':'. */
+/**
+ * `s:<session id>`, `u:<user id>`, `*`, and heartbeats `h:<instance>:<seq>`; an event may end in
+ * `|<nonce>`, which its sender waits to hear back (PostgreSQL). Ids never hold ':' or '|'.
+ */
 export function encode(event: Invalidation): string {
   return event.kind === 'all' ? '*' : `${event.kind === 'session' ? 's' : 'u'}:${event.id}`;
 }
 
 function decode(message: string): Invalidation | undefined {
   if (message === '*') return { kind: 'all' };
+  const bar = message.indexOf('|');
+  if (bar !== -1) return decode(message.slice(0, bar));
   const id = message.slice(2);
   if (message.startsWith('s:') && id) return { kind: 'session', id };
   if (message.startsWith('u:') && id) return { kind: 'user', id };
@@ -43,6 +48,7 @@ export abstract class RemoteBus implements InvalidationBus {
   #provesFrom = 0;
   #trusted = false;
   #lastBeatAt = 0;
+  readonly #echoes = new Map<string, () => void>();
 
   constructor(options: RemoteBusOptions = {}) {
     this.#heartbeatMs = options.heartbeatMs ?? 500;
@@ -99,6 +105,29 @@ export abstract class RemoteBus implements InvalidationBus {
     }
     const event = decode(message);
     if (event) this.deliver(event);
+    const bar = message.indexOf('|');
+    if (bar !== -1) this.#echoes.get(message.slice(bar + 1))?.();
+  }
+
+  /**
+   * Sends an event through `send` and resolves once this instance's own subscription heard it
+   * back (or after the stale bound, when the feed is in doubt anyway): by then the broker has
+   * handed it to every subscriber, not merely accepted it.
+   */
+  protected async sendAndHear(event: Invalidation, send: (message: string) => Promise<void>): Promise<void> {
+    const nonce = randomBytes(8).toString('hex');
+    let timer: NodeJS.Timeout | undefined;
+    const heard = new Promise<void>((resolve) => {
+      this.#echoes.set(nonce, resolve);
+      timer = setTimeout(resolve, this.#staleAfterMs);
+    });
+    try {
+      await send(`${encode(event)}|${nonce}`);
+      await heard;
+    } finally {
+      clearTimeout(timer);
+      this.#echoes.delete(nonce);
+    }
   }
 
   /** The subscription may have missed something: stop trusting, empty the caches. */
