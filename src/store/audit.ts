@@ -26,6 +26,7 @@ export type AuditEventType =
   | 'operator.sessions_revoked'
   | 'operator.deleted'
   | 'operator.exported'
+  | 'operator.unflagged'
   | 'qr_login.created'
   | 'qr_login.scanned'
   | 'qr_login.confirmed'

@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import { maskPhone } from '../../server/phone/mask.ts';
 import { mediaStoreFor } from '../../server/services.ts';
 import { deleteAccount } from '../../server/user-rights/account-deletion.ts';
+import { clearReviewFlags, type FlaggedUser, listFlaggedUsers } from '../../store/content-review.ts';
 import {
   type Database,
   exportUserData,
@@ -57,6 +58,32 @@ export function registerUsers(program: Command): void {
         await announce(userId);
         await recordAuditEvent(db, { type: 'operator.sessions_revoked', userId, details: { sessions: ended } });
         process.stdout.write(`ended ${ended} live session${ended === 1 ? '' : 's'} of ${userId}\n`);
+      }),
+    );
+
+  users
+    .command('flagged')
+    .description(
+      "users whose nickname or avatar WeChat's content check sent to a person's review (or whose avatar it found risky)",
+    )
+    .action(() =>
+      withDatabase(async (db) => {
+        const flagged = await listFlaggedUsers(db);
+        process.stdout.write(flagged.length === 0 ? 'No user is flagged.\n' : `${formatTable(FLAGGED, flagged)}\n`);
+      }),
+    );
+
+  users
+    .command('unflag <userId>')
+    .description('a person looked: clear the review flags of the nickname and the avatar')
+    .action((userId: string) =>
+      withDatabase(async (db) => {
+        const cleared = await clearReviewFlags(db, userId, Date.now());
+        if (!cleared) return notFound(userId);
+        await recordAuditEvent(db, { type: 'operator.unflagged', userId, details: { cleared } });
+        process.stdout.write(
+          cleared.length === 0 ? `${userId} had no flag\n` : `cleared ${cleared.join(', ')} of ${userId}\n`,
+        );
       }),
     );
 
@@ -118,6 +145,12 @@ interface Found {
   createdAt: number;
   apps: string;
 }
+
+const FLAGGED: [string, (u: FlaggedUser) => string][] = [
+  ['user', (u) => u.id],
+  ['flags', (u) => u.flags.join(' ')],
+  ['updated', (u) => new Date(u.updatedAt).toISOString()],
+];
 
 const FOUND: [string, (u: Found) => string][] = [
   ['user', (u) => u.id],
