@@ -8,6 +8,7 @@
  * is asserted.
  *   npm run bench                                   SQLite
  *   BENCH_DATABASE_URL=postgres://… npm run bench   also PostgreSQL (in a schema of its own, dropped after)
+ *   BENCH_REDIS_URL=redis://…                       also serve --workers 2 against one worker, both with Redis
  *   BENCH_ROUNDS=3                                  medians of 3 interleaved rounds
  *   BENCH_ONLY=login,me                             rows whose name contains one of these
  *   BENCH_ROOT=/path/to/other/checkout              measure another build (its dist/) with this harness
@@ -59,7 +60,12 @@ async function loginSpec(emulator: EmulatorProcess, connections: number, seconds
   };
 }
 
-function weappAuth(label: string, databaseUrl: string, dir: string): () => Promise<ServerProcess> {
+function weappAuth(
+  label: string,
+  databaseUrl: string,
+  dir: string,
+  env: Record<string, string> = {},
+): () => Promise<ServerProcess> {
   return () =>
     startServer(
       `weapp-auth (${label})`,
@@ -73,6 +79,7 @@ function weappAuth(label: string, databaseUrl: string, dir: string): () => Promi
         LOGIN_RATE_LIMIT: '100000',
         AVATAR_DIR: join(dir, `avatars-${label}`),
         ...(process.env.BENCH_WORKERS && { WORKERS: process.env.BENCH_WORKERS }),
+        ...env,
       },
       '/healthz',
     );
@@ -150,6 +157,7 @@ async function main(): Promise<void> {
   emulatorUrl = emulator.url;
   const servers: ServerProcess[] = [];
   const pgUrl = process.env.BENCH_DATABASE_URL;
+  const redisUrl = process.env.BENCH_REDIS_URL;
   const schema = `wa_bench_${randomBytes(4).toString('hex')}`;
   let pgAdmin: pg.Client | undefined;
   const results = new Map<string, LoadResult[]>();
@@ -180,6 +188,16 @@ async function main(): Promise<void> {
       url.searchParams.set('options', `-c search_path=${schema}`);
       postgres = await start(weappAuth('PostgreSQL', url.href, dir));
     }
+    // One worker and two, both on Redis (which more than one worker needs) and each on a SQLite
+    // file of its own: the same work per request, so the ratio is what the second process adds.
+    const workers = new Map<number, ServerProcess>();
+    for (const n of redisUrl ? [1, 2] : []) {
+      const env = { REDIS_URL: redisUrl ?? '', WORKERS: String(n) };
+      workers.set(
+        n,
+        await start(weappAuth(`${n} worker${n > 1 ? 's' : ''}`, `sqlite:${join(dir, `w${n}.db`)}`, dir, env)),
+      );
+    }
     const rows: Row[] = [
       {
         name: 'hello-world',
@@ -191,6 +209,9 @@ async function main(): Promise<void> {
       },
       ...oursRows('SQLite', () => sqlite, emulator),
       ...(postgres ? oursRows('PostgreSQL', () => postgres, emulator) : []),
+      ...[...workers].flatMap(([n, server]) =>
+        oursRows(workersLabel(n), () => server, emulator).filter((row) => !row.name.includes('refresh')),
+      ),
       ...[reference, sqlite].map((server) => ({
         name: `${server === reference ? 'reference' : 'ours'} login, 50 ms WeChat, 500 connections`,
         run: async () => {
@@ -257,6 +278,8 @@ async function main(): Promise<void> {
   if (!only || only.includes('micro')) process.stdout.write(`\n${await microBenches()}\n`);
 }
 
+const workersLabel = (n: number) => `SQLite + Redis, --workers ${n}`;
+
 /** The goals of issue 11, as measured in this run. */
 function ratios(summary: Map<string, LoadResult>): string[] {
   const rps = (name: string) => summary.get(name)?.rps ?? Number.NaN;
@@ -281,6 +304,16 @@ function ratios(summary: Map<string, LoadResult>): string[] {
       ? [`| added p99, 50 ms WeChat, 500 connections | +${oursAdded} ms (reference +${refAdded} ms) | ≤ reference |`]
       : []),
     ...(Number.isFinite(rss) ? [`| RSS at 1,000 connections (/v1/me) | ${rss.toFixed(0)} MB | ≤ 150 MB |`] : []),
+    ...line(
+      'login --workers 2 / --workers 1',
+      rps(`ours login, ${workersLabel(2)}`) / rps(`ours login, ${workersLabel(1)}`),
+      '> 1× (what the second core adds)',
+    ),
+    ...line(
+      'GET /v1/me --workers 2 / --workers 1',
+      rps(`ours GET /v1/me, ${workersLabel(2)}`) / rps(`ours GET /v1/me, ${workersLabel(1)}`),
+      '> 1× (what the second core adds)',
+    ),
   ];
 }
 

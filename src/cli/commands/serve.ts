@@ -7,6 +7,7 @@ import { gracefulShutdown, installProcessPolicy } from '../../server/lifecycle.t
 import { createMetrics } from '../../server/metrics.ts';
 import { createServerContext, type OwnedServerContext } from '../../server/services.ts';
 import { configFromEnvironment } from '../env.ts';
+import { limitHeapGrowth } from '../heap-policy.ts';
 import { superviseWorkers } from '../serve-cluster.ts';
 import { exitWithStartupProblem } from '../startup-problem.ts';
 import { workerCount } from '../workers.ts';
@@ -32,6 +33,7 @@ export function registerServe(program: Command): void {
 
 /** One server process: the whole instance, or one worker of a cluster (migrated by the primary). */
 async function serveOneProcess(config: Readonly<Config>, worker: boolean): Promise<void> {
+  limitHeapGrowth();
   let ctx: OwnedServerContext;
   try {
     ctx = await createServerContext(
