@@ -154,6 +154,60 @@ forEachDialect(
       assert.equal(res.status, 401);
       assert.equal(res.body.code, 'SESSION_REVOKED');
     });
+
+    let settings: SimComponent;
+
+    it('settings page: 导出我的数据 shows everything the server holds', async () => {
+      settings = open('pages/settings/settings');
+      settings.instance.onLoad?.({});
+      settings.instance.onShow?.();
+      settings.querySelector('.login')?.dispatchEvent('tap');
+      await until('the logged-in page', () => settings.querySelector('.export'));
+      settings.querySelector('.export')?.dispatchEvent('tap');
+      await until('the export', () => settings.querySelector('.summary'));
+      assert.match(text(settings, '.summary'), /^1 个小程序身份，\d+ 次登录会话，\d+ 条安全记录$/);
+      const data = JSON.parse(text(settings, '.json'));
+      assert.equal(data.user.id, auth().user?.id);
+      assert.equal(data.user.nickname, 'Ann 🐟');
+      assert.equal(data.identities[0].openid, s.emulator.control.identity(APPID, 'example-ann').openid);
+    });
+
+    it('settings page: 注销账号 asks first, explaining the cooling-off period; cancel keeps the account, confirm deletes it', async () => {
+      const user = wx.user as ReturnType<typeof scriptedUser>;
+      const userId = auth().user?.id;
+      const token = (wx.getStorageSync(`weapp-auth:${APPID}:tokens`) as { accessToken: string }).accessToken;
+      const deletes = () =>
+        wx.log.filter((e) => e.api === 'request' && e.phase === 'call' && e.detail.method === 'DELETE').length;
+      user.confirmsModals = false;
+      settings.querySelector('.delete')?.dispatchEvent('tap');
+      await until('the modal', () => user.prompts.some((p) => p.kind === 'modal' && p.modal.title === '注销账号'));
+      const prompt = user.prompts.findLast((p) => p.kind === 'modal');
+      assert.ok(prompt?.kind === 'modal');
+      assert.match(prompt.modal.content, /冷静期/);
+      assert.equal(prompt.modal.confirmText, '确认注销');
+      assert.equal(auth().isLoggedIn, true);
+      assert.equal((await s.call('GET', '/v1/me', { token })).status, 200, 'cancel sends nothing');
+
+      user.confirmsModals = true;
+      settings.querySelector('.delete')?.dispatchEvent('tap');
+      await until('the result', () => settings.querySelector('.deletion'));
+      // The example's server deletes at once (DELETION_COOLING_OFF_DAYS=0).
+      assert.equal(text(settings, '.deletion'), '账号已删除。');
+      assert.ok(settings.querySelector('.login'), 'logged out on the phone');
+      assert.equal(auth().isLoggedIn, false);
+      assert.equal(deletes(), 1);
+      assert.equal((await s.call('GET', '/v1/me', { token })).status, 401);
+      const gone = await s.ctx.store.db
+        .selectFrom('users')
+        .select('id')
+        .where('id', '=', userId ?? '')
+        .execute();
+      assert.deepEqual(gone, []);
+
+      settings.querySelector('.login')?.dispatchEvent('tap');
+      await until('the new login', () => settings.querySelector('.export'));
+      assert.notEqual(auth().user?.id, userId, 'the same WeChat user comes back as a new user');
+    });
   },
   { only: ['sqlite'] },
 );
