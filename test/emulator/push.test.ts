@@ -244,9 +244,10 @@ describe('emulator message push', () => {
   it('re-sends the same request until answered success, at most 3 more times', async (t) => {
     const { emu } = await harness(t);
     const r = await receiver(t, ['fail', 'hang', '']);
+    // 3 s: long enough for a loaded machine to answer the quick attempts, and the only wait is the hang's.
     await emu.control.push.configure(
       APP.appid,
-      { url: r.url, token: TOKEN, encodingAESKey: AES_KEY, timeoutMs: 300, retryDelayMs: 0 },
+      { url: r.url, token: TOKEN, encodingAESKey: AES_KEY, timeoutMs: 3000, retryDelayMs: 0 },
       { verify: false },
     );
     emu.control.login(APP.appid, 'dan');

@@ -8,6 +8,11 @@ import { APPID, APPID2, type Stack, startStack } from '../server/stack.ts';
 
 const TOKEN = 'devPushToken2026';
 const AES_KEY = 'Zyxwvutsrqponmlkjihgfedcba9876543210ABCDEFG';
+/**
+ * No pause between retries; and WeChat's 5 s stretched to 20 s, as the server's own database and
+ * WeChat timeouts are here: a loaded machine must not turn a slow answer into a retry.
+ */
+const PROMPT = { retryDelayMs: 0, timeoutMs: 20_000 };
 
 /**
  * The emulator plays WeChat's message push against a real server: the user revokes in WeChat's
@@ -16,11 +21,11 @@ const AES_KEY = 'Zyxwvutsrqponmlkjihgfedcba9876543210ABCDEFG';
  */
 forEachDialect('the emulator as WeChat pusher', (h) => {
   let s: Stack;
-  /** The emulator's push settings for APPID: the server's URL, its Token and key, safe JSON, no pause between retries. */
+  /** The emulator's push settings for APPID: the server's URL, its Token and key, PROMPT. */
   const configurePush = (changes: Record<string, unknown> = {}, verify = false) =>
     s.emulator.control.push.configure(
       APPID,
-      { url: `${s.url}/wechat/push/${APPID}`, token: TOKEN, encodingAESKey: AES_KEY, retryDelayMs: 0, ...changes },
+      { url: `${s.url}/wechat/push/${APPID}`, token: TOKEN, encodingAESKey: AES_KEY, ...PROMPT, ...changes },
       { verify },
     );
   before(async () => {
