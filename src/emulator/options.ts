@@ -139,6 +139,15 @@ export function resolveOptions(options: EmulatorOptions): ResolvedOptions {
         throw new TypeError(`push[${i}]: ${(err as Error).message}`);
       }
     }),
-    mediaCheck: validateMediaCheckPolicy(options.mediaCheck),
+    mediaCheck: mediaCheckOption(options.mediaCheck),
   };
+}
+
+/** The media-check policy of the options: its mistakes are TypeErrors, like every option's. */
+function mediaCheckOption(input: Partial<MediaCheckPolicy> | undefined): MediaCheckPolicy {
+  try {
+    return validateMediaCheckPolicy(input);
+  } catch (err) {
+    throw new TypeError(`mediaCheck: ${(err as Error).message}`);
+  }
 }
