@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { type DevProcess, startDevProcess } from '../helpers/dev-process.ts';
+import { phoneStatus, tapPhone } from './phone-page.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -54,21 +55,9 @@ describe('playground in a real browser', { skip: missing !== undefined && !inCI 
     dev?.stop();
   });
 
-  const status = async () => (await page.locator('#status').textContent()) ?? '';
+  const status = () => phoneStatus(page);
+  const tap = (selector: string) => tapPhone(page, selector);
   const trace = async () => (await page.locator('#trace').textContent()) ?? '';
-
-  /**
-   * Taps a button of the phone and waits until its work, and the trace, are done. When the app's
-   * privacy popup asks for consent on the way (after a removal of the mini program), the user agrees.
-   */
-  async function tap(selector: string): Promise<void> {
-    await page.click(selector);
-    await page.waitForSelector('#phone[data-busy="false"], #privacy-popup:not([hidden])');
-    if (await page.locator('#privacy-popup').isVisible()) {
-      await page.click('#privacy-agree');
-      await page.waitForSelector('#phone[data-busy="false"]');
-    }
-  }
 
   interface EmulatorProfile {
     nickName: string;

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { type DevProcess, startDevProcess } from '../helpers/dev-process.ts';
+import { phoneStatus, tapPhone } from './phone-page.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -54,18 +55,9 @@ describe('playground: revoke in WeChat settings', { skip: missing !== undefined 
     await dev?.stop();
   });
 
-  const status = async () => (await page.locator('#status').textContent()) ?? '';
+  const status = () => phoneStatus(page);
+  const tap = (selector: string) => tapPhone(page, selector);
   const pushes = () => page.$$eval('#trace .row.push', (rows) => rows.map((r) => r.textContent ?? ''));
-
-  /** Taps and waits until the phone is idle again; agrees to the privacy popup if it comes. */
-  async function tap(selector: string): Promise<void> {
-    await page.click(selector);
-    await page.waitForSelector('#phone[data-busy="false"], #privacy-popup:not([hidden])');
-    if (await page.locator('#privacy-popup').isVisible()) {
-      await page.click('#privacy-agree');
-      await page.waitForSelector('#phone[data-busy="false"]');
-    }
-  }
 
   it('revoking the phone number in WeChat: the push in the trace, the number gone from the phone', async () => {
     await page.goto(playground);

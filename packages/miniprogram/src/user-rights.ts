@@ -1,4 +1,5 @@
 import type { AuthRequestOptions, AuthResponse } from './http.ts';
+import type { AuthUser } from './types.ts';
 
 /** Auth.request: the access token, one renewal on 401, one more send after a 503 when `retry`. */
 type Request = <T>(options: AuthRequestOptions) => Promise<AuthResponse<T>>;
@@ -12,19 +13,16 @@ export interface AccountDeletion {
   purgeAt: number;
 }
 
-/** The stored user, in full, as GET /v1/me/export gives it to its owner. */
-export interface ExportedUser {
-  id: string;
+/**
+ * The stored user, in full, as GET /v1/me/export gives it to its owner: the profile fields of
+ * AuthUser (the phone number in full), plus what the server keeps beside them. Times in ms.
+ */
+export interface ExportedUser
+  extends Pick<
+    AuthUser,
+    'id' | 'nickname' | 'avatarUrl' | 'gender' | 'country' | 'province' | 'city' | 'language' | 'phoneNumber'
+  > {
   unionid: string | null;
-  nickname: string | null;
-  avatarUrl: string | null;
-  gender: number;
-  country: string | null;
-  province: string | null;
-  city: string | null;
-  language: string | null;
-  /** In full: the owner asks. */
-  phoneNumber: string | null;
   phoneCountryCode: string | null;
   phoneVerifiedAt: number | null;
   nicknameReview: boolean;
