@@ -13,6 +13,7 @@ import {
   recordAuditEvent,
   type Store,
   setUserPhone,
+  updateUserProfile,
   upsertIdentityOnLogin,
 } from '../../src/store/index.ts';
 
@@ -100,6 +101,19 @@ describe('weapp-auth users and audit', () => {
     assert.match(ops.stdout, /operator\.sessions_revoked/);
     assert.doesNotMatch(ops.stdout, / login /);
     assert.equal(run('audit', '--since', 'yesterday-ish').status, 2);
+  });
+
+  it('users flagged lists a user whose avatar awaits review; unflag clears it, audited', async () => {
+    await updateUserProfile(store.db, userId, { avatarReview: 'review' });
+    const listed = run('users', 'flagged');
+    assert.equal(listed.status, 0, listed.stderr);
+    assert.match(listed.stdout, new RegExp(`${userId}\\s+avatar:review`));
+    const unflagged = run('users', 'unflag', userId);
+    assert.equal(unflagged.status, 0, unflagged.stderr);
+    assert.match(unflagged.stdout, /cleared avatar:review/);
+    assert.match(run('users', 'flagged').stdout, /No user is flagged/);
+    assert.equal(run('users', 'unflag', 'u_nobody').status, 1);
+    assert.match(run('audit', '--user', userId, '--type', 'operator.unflagged').stdout, /operator\.unflagged/);
   });
 
   it('users delete --now purges the user; audit keeps the trail without personal data', () => {
