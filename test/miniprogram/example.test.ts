@@ -10,8 +10,13 @@ import { miniProgramWorld, type SimComponent } from '../helpers/simulate.ts';
 import { IMAGES } from '../server/images.ts';
 import { APPID, type Stack, startStack } from '../server/stack.ts';
 import { installTarball, packClient, root, scratch } from './client-package.ts';
+import { claims } from './phone.ts';
 
 const EXAMPLE = join(root, 'examples/miniprogram');
+/** The website of the scan-to-login tests (WEB_CLIENTS), and the browser it runs in. */
+const SITE = { id: 'console', name: '运营后台', origin: 'https://console.example.com' };
+const DESKTOP_CHROME =
+  'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
 
 /** Polls `check` until it returns something truthy (the page updates after its promises settle). */
 async function until<T>(what: string, check: () => T, timeoutMs = 5000): Promise<NonNullable<T>> {
@@ -49,7 +54,9 @@ forEachDialect(
     const auth = () => (world.app() as { auth: import('../../packages/miniprogram/src/index.ts').Auth }).auth;
 
     before(async () => {
-      s = await startStack(h);
+      s = await startStack(h, {
+        env: { WEB_CLIENTS: `${SITE.id}:${SITE.origin}`, WEB_CLIENT_NAMES: `${SITE.id}:${SITE.name}` },
+      });
       work = scratch('weapp-auth-example-');
       project = join(work.dir, 'project');
       cpSync(EXAMPLE, project, {
@@ -140,6 +147,73 @@ forEachDialect(
       assert.equal((await auth().me()).phoneNumber, number);
     });
 
+    /** The website asks for a code (POST /v1/qr-login from its origin); the phone's camera reads it. */
+    async function websiteCode() {
+      const headers = { origin: SITE.origin, 'user-agent': DESKTOP_CHROME };
+      const ticket = await s.call('POST', '/v1/qr-login', { body: { clientId: SITE.id }, headers });
+      assert.equal(ticket.status, 200, ticket.text);
+      const res = await fetch(`${s.emulator.url}/__emulator/wxacode/scan`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ image: ticket.body.qrcode }),
+      });
+      const scanned = (await res.json()) as { page: string; query: { scene: string } };
+      assert.equal(scanned.page, 'pages/qr-login/confirm', "the code opens the example's confirm page");
+      const poll = () =>
+        s.call('GET', `/v1/qr-login/${ticket.body.id}?secret=${ticket.body.secret}`, {
+          headers: { origin: SITE.origin },
+        });
+      return { query: scanned.query, poll };
+    }
+
+    it('pages/qr-login/confirm: the website and browser that ask, then confirm logs the website in as this user', async () => {
+      const code = await websiteCode();
+      const page = open('pages/qr-login/confirm');
+      page.instance.onLoad?.({ scene: code.query.scene });
+      await until('the request shown', () => page.querySelector('.confirm'));
+      assert.equal(text(page, '.title'), `${SITE.name} 请求登录`);
+      assert.equal(text(page, '.origin'), SITE.origin);
+      assert.equal(text(page, '.browser'), 'Chrome 131 · macOS');
+      assert.match(text(page, '.ip'), /^IP 127\.0\.0\.1/);
+      assert.equal(text(page, '.account'), `将以「${auth().user?.nickname}」的身份登录`);
+      assert.equal((await code.poll()).body.status, 'scanned');
+
+      page.querySelector('.confirm')?.dispatchEvent('tap');
+      await until('the confirmation', () => text(page, '.done') === '已登录，请回到电脑上继续');
+      const state = await code.poll();
+      assert.equal(state.body.status, 'confirmed');
+      const web = claims(state.body.tokens.accessToken);
+      assert.equal(web.aud, SITE.id);
+      assert.equal(web.sub, auth().user?.id);
+    });
+
+    it('pages/qr-login/confirm: cancel refuses the website', async () => {
+      const code = await websiteCode();
+      const page = open('pages/qr-login/confirm');
+      page.instance.onLoad?.({ scene: code.query.scene });
+      await until('the request shown', () => page.querySelector('.cancel'));
+      page.querySelector('.cancel')?.dispatchEvent('tap');
+      await until('the refusal', () => text(page, '.done') === '已取消登录');
+      assert.equal((await code.poll()).body.status, 'cancelled');
+    });
+
+    it('pages/qr-login/confirm: opened without a code, or with a used one, says what to do', async () => {
+      const bare = open('pages/qr-login/confirm');
+      bare.instance.onLoad?.({});
+      assert.equal(text(bare, '.error'), '请用微信扫描网页上的小程序码');
+
+      const code = await websiteCode();
+      const first = open('pages/qr-login/confirm');
+      first.instance.onLoad?.({ scene: code.query.scene });
+      await until('the request shown', () => first.querySelector('.confirm'));
+      first.querySelector('.confirm')?.dispatchEvent('tap');
+      await until('the confirmation', () => first.querySelector('.done'));
+      const again = open('pages/qr-login/confirm');
+      again.instance.onLoad?.({ scene: code.query.scene });
+      await until('the message', () => text(again, '.error'));
+      assert.equal(text(again, '.error'), '这次登录已经确认或取消过了');
+    });
+
     it('settings page: logout ends the session on the server', async () => {
       const token = wx.getStorageSync(`weapp-auth:${APPID}:tokens`) as { accessToken: string };
       const settings = open('pages/settings/settings');
@@ -156,6 +230,18 @@ forEachDialect(
     });
 
     let settings: SimComponent;
+
+    it('pages/qr-login/confirm after a logout: the scan logs in first (silently), and the website gets that user', async () => {
+      assert.equal(auth().isLoggedIn, false);
+      const code = await websiteCode();
+      const page = open('pages/qr-login/confirm');
+      page.instance.onLoad?.({ scene: code.query.scene });
+      await until('the request shown', () => page.querySelector('.confirm'));
+      assert.equal(auth().isLoggedIn, true);
+      page.querySelector('.confirm')?.dispatchEvent('tap');
+      await until('the confirmation', () => page.querySelector('.done'));
+      assert.equal(claims((await code.poll()).body.tokens.accessToken).sub, auth().user?.id);
+    });
 
     it('settings page: 导出我的数据 shows everything the server holds', async () => {
       settings = open('pages/settings/settings');
