@@ -47,6 +47,11 @@ export interface WxStandInOptions {
    * declared and no API asks for consent (as for an app before the 2023 rules).
    */
   privacy?: PrivacyOptions;
+  /**
+   * The phone's language as WeChat reports it in wx.getAppBaseInfo() ("zh_CN", "zh_TW", "zh_HK",
+   * "en"); a function is asked at each call (the playground's language switch). Default "en".
+   */
+  language?: string | (() => string);
 }
 
 /** The wx APIs the stand-in implements, typed as miniprogram-api-typings types WeChat's own `wx`. */
@@ -66,6 +71,7 @@ export type StandInApis = Pick<
   | 'getUserInfo'
   | 'getUserProfile'
   | 'getAccountInfoSync'
+  | 'getAppBaseInfo'
   | 'getPrivacySetting'
   | 'requirePrivacyAuthorize'
   | 'onNeedPrivacyAuthorization'
@@ -318,6 +324,17 @@ export function createWxStandIn(options: WxStandInOptions): WxStandIn {
     getAccountInfoSync: (): WechatMiniprogram.AccountInfo => ({
       miniProgram: { appId: appid, envVersion: 'develop', version: '' },
       plugin: { appId: '', version: '' },
+    }),
+    getAppBaseInfo: (): WechatMiniprogram.AppBaseInfo => ({
+      SDKVersion: '3.4.0',
+      PCKernelVersion: '',
+      enableDebug: false,
+      fontSizeScaleFactor: 1,
+      fontSizeSetting: 16,
+      host: { appId: 'wx-stand-in' },
+      language: typeof options.language === 'function' ? options.language() : (options.language ?? 'en'),
+      version: '8.0.50',
+      theme: 'light',
     }),
   };
   // The wx typings declare each API generic over its options (promise only without callbacks);

@@ -3,6 +3,7 @@ import { type AuthEventName, type AuthEvents, Emitter, type RetryEvent } from '.
 import { Mutex, SingleFlight } from './flight.ts';
 import { type AuthRequestOptions, type AuthResponse, answerError, isOk, send, sendFile } from './http.ts';
 import { invoke } from './invoke.ts';
+import { acceptLanguage, withLanguage } from './language.ts';
 import type { AuthOptions, LoginOptions, UserInfoOptions, UserProfileOptions } from './options.ts';
 import { askToOpenSettings, DEFAULT_USERINFO_PROMPT, type PromptWording, wasRefused } from './permission.ts';
 import { bindPhone, type PhoneNumberEvent } from './phone.ts';
@@ -41,6 +42,8 @@ export class Auth {
   readonly #avatarField: string;
   readonly #retry: RetryPolicy;
   readonly #privacy: PrivacyConsent;
+  /** The Accept-Language of the next request (./language.ts). */
+  readonly #language: () => string | undefined;
   /**
    * Scan to log in on a website: the confirm page's inspect(scene), confirm(scene), cancel(scene),
    * each as this user (see docs/miniprogram.md, "Scan to log in on a website").
@@ -71,6 +74,7 @@ export class Auth {
     this.#avatarField = options.avatarField ?? 'file';
     this.#retry = retryPolicy(options.retry);
     this.#privacy = new PrivacyConsent(wx);
+    this.#language = acceptLanguage(wx, options.language);
     this.qrLogin = new QrLogin((options) => this.request(options));
     // A restart picks the session up where it was: no wx.login until the server says otherwise.
     this.#tokens = this.#storage.readTokens();
@@ -428,7 +432,8 @@ export class Auth {
 
   #send(options: AuthRequestOptions, token: string | undefined): Promise<AuthResponse> {
     const url = /^https?:\/\//.test(options.url) ? options.url : `${this.#baseUrl}${options.url}`;
-    return send(this.#wx, url, options, token, this.#timeoutMs);
+    const header = withLanguage(options.header, this.#language());
+    return send(this.#wx, url, header ? { ...options, header } : options, token, this.#timeoutMs);
   }
 
   /** What the steps in profile.ts and phone.ts may use. */
@@ -439,7 +444,8 @@ export class Auth {
       me: () => this.me(),
       authorized: (sendIt) => this.#authorized(sendIt),
       send: (options, token) => this.#send(options, token),
-      sendFile: (path, file, token) => sendFile(this.#wx, `${this.#baseUrl}${path}`, file, token, this.#timeoutMs),
+      sendFile: (path, file, token) =>
+        sendFile(this.#wx, `${this.#baseUrl}${path}`, file, token, this.#timeoutMs, withLanguage({}, this.#language())),
       holdingSessionKey: (fn) => this.#sessionKey.run(fn),
       setUser: (user) => this.#setUser(user),
     };

@@ -77,13 +77,14 @@ export function sendFile(
   file: FileUpload,
   token: string | undefined,
   timeoutMs: number,
+  header: Record<string, string> = {},
 ): Promise<AuthResponse> {
   return invoke<WxUploadFileResult>('uploadFile', (settle) =>
     wx.uploadFile({
       url,
       filePath: file.filePath,
       name: file.name,
-      header: token ? { Authorization: `Bearer ${token}` } : {},
+      header: token ? { ...header, Authorization: `Bearer ${token}` } : header,
       timeout: timeoutMs,
       ...settle,
     }),

@@ -14,6 +14,7 @@ export {
 } from './errors.ts';
 export type { AuthEventName, AuthEvents, RetryEvent } from './events.ts';
 export type { AuthRequestOptions, AuthResponse, HttpMethod } from './http.ts';
+export { type LanguageOption, languageTag } from './language.ts';
 export type { AuthOptions, LoginOptions, UserInfoOptions, UserProfileOptions } from './options.ts';
 export { DEFAULT_USERINFO_PROMPT, type PromptWording } from './permission.ts';
 export type { PhoneNumberDetail, PhoneNumberEvent, PhoneVerification } from './phone.ts';

@@ -1,3 +1,4 @@
+import type { LanguageOption } from './language.ts';
 import type { PromptWording } from './permission.ts';
 import type { RetryOptions } from './retry.ts';
 import type { WxApi } from './wx-api.ts';
@@ -24,6 +25,12 @@ export interface AuthOptions {
    * 800 ms… (full jitter), Retry-After honoured, each at most 3 000 ms. `false`: no retries.
    */
   retry?: RetryOptions | false;
+  /**
+   * The Accept-Language of every request, so the server's error messages are in the user's
+   * language. Default: the mini program's (wx.getAppBaseInfo().language, "zh_CN" → "zh-CN"). A
+   * string sets it, a function is asked before each request, `false` sends none.
+   */
+  language?: LanguageOption;
 }
 
 export interface LoginOptions {

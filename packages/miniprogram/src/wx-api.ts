@@ -110,6 +110,10 @@ export interface WxApi {
   getUserProfile(options: WxCallbacks<WxUserInfoResult> & { desc: string; lang?: WxLang }): unknown;
   /** Not outside WeChat (Taro's H5 build): then pass `appid`. */
   getAccountInfoSync?(): { miniProgram: { appId: string } };
+  /** The mini program's language ("zh_CN", "en"…), sent as Accept-Language (base library 2.20.1). */
+  getAppBaseInfo?(): { language?: string };
+  /** The same on older base libraries. */
+  getSystemInfoSync?(): { language?: string };
   /** The privacy APIs (base library 2.32.3); below that WeChat does not ask for consent. */
   getPrivacySetting?(options: WxCallbacks<WxPrivacySetting>): unknown;
   requirePrivacyAuthorize?(options: WxCallbacks<unknown>): unknown;
