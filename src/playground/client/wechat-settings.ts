@@ -1,4 +1,5 @@
 import type { Auth } from '../../../packages/miniprogram/src/index.ts';
+import type { PushDelivery } from '../../emulator/index.ts';
 import { defineTexts, onLanguageChange } from './i18n.ts';
 import type { Trace } from './trace.ts';
 
@@ -58,23 +59,8 @@ type Action = 'profile' | 'phone' | 'all';
 /** How often the panel looks for pushes it did not start itself. */
 const WATCH_MS = 1000;
 
-interface Attempt {
-  outcome: string;
-  status?: number;
-  answer?: string;
-  error?: string;
-}
-
-interface Delivery {
-  id: number;
-  event: string;
-  revokeInfo?: string;
-  mode: string;
-  format: string;
-  status: 'sending' | 'delivered' | 'failed';
-  attempts: Attempt[];
-  message: Record<string, unknown>;
-}
+/** A delivery as the emulator's control API reports it (GET /__emulator/pushes). */
+type Delivery = PushDelivery;
 
 export interface WechatSettingsDeps {
   emulatorUrl: string;
