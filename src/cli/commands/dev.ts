@@ -68,6 +68,9 @@ export function registerDev(program: Command): void {
         },
         {
           PORT: String(ports.server.port),
+          // WeChat's content check, played by the emulator (its rules: "risky-word", "赌博"…), so the
+          // playground's nickname demo shows a refusal as production would; CONTENT_CHECK=off skips it.
+          ...(process.env.CONTENT_CHECK === undefined && { CONTENT_CHECK: 'on' }),
           // WeChat's message push, played by the emulator: a Token and key for this run only.
           ...(process.env.WEAPP_PUSH === undefined && { WEAPP_PUSH: devPushSetting(DEMO_APP.appid) }),
         },

@@ -155,9 +155,16 @@ async function applyProfile(
   return { user: await saveProfile(deps, linked.user, openData), openData };
 }
 
-/** Stores what the open data says about the user, unless it is all anonymous placeholders. */
+/**
+ * Stores what the open data says about the user, unless it is all anonymous placeholders. The
+ * legacy getUserInfo data only fills a nickname or an avatar the user does not have yet: what the
+ * user typed or picked in the fill-in components (<input type="nickname">, chooseAvatar) wins, and
+ * every login of the tutorial's flow would otherwise put WeChat's old nickname back.
+ */
 export async function saveProfile(deps: Pick<LoginDeps, 'store' | 'now'>, user: User, data: OpenData): Promise<User> {
   const patch = profileFromOpenData(data);
+  if (user.nickname) delete patch.nickname;
+  if (user.avatarUrl) delete patch.avatarUrl;
   if (Object.keys(patch).length === 0) return user;
   return (await updateUserProfile(deps.store.db, user.id, patch, deps.now())) ?? user;
 }
