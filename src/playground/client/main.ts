@@ -12,6 +12,7 @@ import {
   ScriptedUser,
   type WxStandIn,
 } from '../../stand-in/index.ts';
+import { mountAccountRights } from './account-rights.ts';
 import { byId, showImage } from './dom.ts';
 import { mountLanguageSwitch, onLanguageChange, translatePage } from './i18n.ts';
 import { t } from './page-text.ts';
@@ -208,6 +209,13 @@ async function main(): Promise<void> {
     ...config,
     trace,
     auth: () => auth,
+    action,
+    loggedOut: () => showUser(undefined),
+  });
+  mountAccountRights(byId<HTMLElement>('account-rights'), {
+    wx,
+    auth: () => auth,
+    trace,
     action,
     loggedOut: () => showUser(undefined),
   });
