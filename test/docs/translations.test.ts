@@ -17,15 +17,19 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SKIP_DIRS = new Set(['node_modules', '.git', 'dist', 'data', 'coverage', 'miniprogram_dist', 'playground_dist']);
 const ZH = '.zh-CN.md';
 
-/** The documents that must have a twin: the READMEs (the repository's and each package's), RELIABILITY.md,
- * BENCHMARKS.md and every doc under docs/. */
+/**
+ * The documents that must have a twin: the READMEs (the repository's, each package's and each
+ * example's), RELIABILITY.md, BENCHMARKS.md and every doc under docs/.
+ */
 function requiredDocuments(): string[] {
   const docs = readdirSync(join(ROOT, 'docs'))
     .filter((f) => f.endsWith('.md') && !f.endsWith(ZH))
     .map((f) => `docs/${f}`);
-  const packages = readdirSync(join(ROOT, 'packages'))
-    .map((p) => `packages/${p}/README.md`)
-    .filter((f) => existsSync(join(ROOT, f)));
+  const packages = ['packages', 'examples'].flatMap((dir) =>
+    readdirSync(join(ROOT, dir))
+      .map((p) => `${dir}/${p}/README.md`)
+      .filter((f) => existsSync(join(ROOT, f))),
+  );
   return ['README.md', 'RELIABILITY.md', 'BENCHMARKS.md', ...packages, ...docs];
 }
 
