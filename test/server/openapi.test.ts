@@ -118,7 +118,10 @@ describe('the OpenAPI document at /docs/json', () => {
       assert.ok(codes('POST /v1/login', 400)?.includes(code), code);
     }
     assert.deepEqual(codes('POST /v1/login', 429), ['RATE_LIMITED', 'WECHAT_RATE_LIMITED']);
-    assert.deepEqual(codes('GET /wx/login', 403), ['CODE_BLOCKED']);
+    // A sign-up refused for its risk rank (SIGNUP_RISK_MAX_RANK) answers on both login routes.
+    assert.deepEqual(codes('GET /wx/login', 403), ['CODE_BLOCKED', 'SIGNUP_RISK_REFUSED']);
+    assert.deepEqual(codes('POST /v1/login', 403), ['CODE_BLOCKED', 'SIGNUP_RISK_REFUSED']);
+    assert.ok(codes('POST /v1/login', 503)?.includes('SIGNUP_RISK_UNAVAILABLE'));
     assert.deepEqual(codes('GET /v1/me', 401), ['UNAUTHORIZED', 'TOKEN_INVALID', 'TOKEN_EXPIRED', 'SESSION_REVOKED']);
     // A website's token (scan-to-login) reads /v1/me and logs out; routes acting for the mini program refuse it.
     assert.equal(codes('GET /v1/me', 403), undefined);
