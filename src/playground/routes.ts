@@ -19,6 +19,8 @@ export interface PlaygroundOptions {
   appid: string;
   /** The WeChat user on the simulated phone. */
   user?: string;
+  /** The playground's id in WEB_CLIENTS (its origin listed there): shows the scan-to-login website. */
+  webClientId?: string;
   /** Where the built page and SDK are (default: playground_dist/ and playground_dist/sdk/ of the package). */
   dirs?: { page: string; sdk: string };
 }
@@ -59,6 +61,7 @@ export async function registerPlayground(app: FastifyInstance, options: Playgrou
         appid: options.appid,
         emulatorUrl: options.emulator.url,
         user: options.user ?? 'alice',
+        ...(options.webClientId && { webClientId: options.webClientId }),
       }));
       scope.get<{ Querystring: { after?: string } }>('/api/wechat-calls', async (request) =>
         feed.after(Number(request.query.after ?? 0) || 0),

@@ -3,7 +3,7 @@ import { type RunningEmulator, startEmulator } from '../../emulator/index.ts';
 import { PLAYGROUND_PREFIX, playgroundProblem, registerPlayground } from '../../playground/routes.ts';
 import { buildServer } from '../../server/app.ts';
 import { createServerContext, type OwnedServerContext } from '../../server/services.ts';
-import { DEMO_APP, DEV_PORTS, devSecretKey } from '../dev-defaults.ts';
+import { DEMO_APP, DEV_PORTS, devSecretKey, devWebClients } from '../dev-defaults.ts';
 import { type ChosenPort, choosePort, devPortSettings, PortSettingError } from '../dev-ports.ts';
 import { configureDevPush, devPushSetting } from '../dev-push.ts';
 import { removeDevState, writeDevState } from '../dev-state.ts';
@@ -73,6 +73,8 @@ export function registerDev(program: Command): void {
           ...(process.env.CONTENT_CHECK === undefined && { CONTENT_CHECK: 'on' }),
           // WeChat's message push, played by the emulator: a Token and key for this run only.
           ...(process.env.WEAPP_PUSH === undefined && { WEAPP_PUSH: devPushSetting(DEMO_APP.appid) }),
+          // Scan to log in on a website: the playground's own origin is the website.
+          ...(process.env.WEB_CLIENTS === undefined && devWebClients(ports.server.port)),
         },
       );
       let ctx: OwnedServerContext;
@@ -84,7 +86,14 @@ export function registerDev(program: Command): void {
       }
       const app = await buildServer(ctx);
       // On the server's own instance: the page calls the API from the same origin.
-      await registerPlayground(app, { emulator, appid: DEMO_APP.appid });
+      // The scan-to-login panel needs a web client listing the playground's origin.
+      const playgroundOrigin = `http://127.0.0.1:${config.port}`;
+      const webClient = config.webClients.find((c) => c.origins.includes(playgroundOrigin));
+      await registerPlayground(app, {
+        emulator,
+        appid: DEMO_APP.appid,
+        ...(webClient && { webClientId: webClient.id }),
+      });
       app.addHook('onClose', async () => {
         await ctx.close();
         await emulator.close();

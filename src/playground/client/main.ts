@@ -18,12 +18,15 @@ import { mountLanguageSwitch, onLanguageChange, translatePage } from './i18n.ts'
 import { t } from './page-text.ts';
 import { mountProfile, type ProfileView } from './profile.ts';
 import { Trace } from './trace.ts';
+import { mountWebLogin } from './web-login.ts';
 import { mountWechatSettings } from './wechat-settings.ts';
 
 interface PlaygroundConfig {
   appid: string;
   emulatorUrl: string;
   user: string;
+  /** The playground's id in WEB_CLIENTS, when dev registered its origin: the scan-to-login panel. */
+  webClientId?: string;
 }
 
 /** The scripted user of the phone, narrating each answer in the trace. */
@@ -219,6 +222,11 @@ async function main(): Promise<void> {
     action,
     loggedOut: () => showUser(undefined),
   });
+  if (config.webClientId) {
+    const host = byId<HTMLElement>('web-login');
+    mountWebLogin(host, { wx, auth: () => auth, trace, action, ...config, webClientId: config.webClientId });
+    host.hidden = false;
+  }
   showUser(auth.user);
   if (auth.user) trace.note('restarted with the tokens in storage: no wx.login needed');
 
