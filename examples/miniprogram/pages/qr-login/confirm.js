@@ -77,25 +77,22 @@ Page({
   },
 
   // The user's explicit yes: the browser is logged in as this user.
-  async onConfirm() {
-    if (this.data.busy) return;
-    this.setData({ busy: true, error: '' });
-    try {
-      await auth.qrLogin.confirm(this.scene);
-      this.setData({ state: 'confirmed' });
-    } catch (err) {
-      this.fail(err);
-    } finally {
-      this.setData({ busy: false });
-    }
+  onConfirm() {
+    return this.answer('confirm', 'confirmed');
   },
 
-  async onCancel() {
+  // The user's no: the browser hears "cancelled" and stops waiting.
+  onCancel() {
+    return this.answer('cancel', 'cancelled');
+  },
+
+  // auth.qrLogin.confirm or .cancel, one tap at a time.
+  async answer(call, state) {
     if (this.data.busy) return;
     this.setData({ busy: true, error: '' });
     try {
-      await auth.qrLogin.cancel(this.scene);
-      this.setData({ state: 'cancelled' });
+      await auth.qrLogin[call](this.scene);
+      this.setData({ state });
     } catch (err) {
       this.fail(err);
     } finally {
