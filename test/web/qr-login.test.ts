@@ -254,6 +254,26 @@ forEachDialect(
         });
       }
 
+      it('a page on an origin WEB_CLIENTS does not list is refused by CORS: NETWORK_ERROR naming WEB_CLIENTS', async () => {
+        const context = await browser.newContext();
+        const page = await context.newPage();
+        // The same site under another name is another origin.
+        await page.goto(site.origin.replace('127.0.0.1', 'localhost'));
+        const failure = await page.evaluate(
+          async ({ baseUrl, clientId }) => {
+            const web = await import('/weapp-auth-web.js' as string);
+            return web.startQrLogin({ baseUrl, clientId }).then(
+              () => undefined,
+              (e: { code: string; message: string }) => ({ code: e.code, message: e.message }),
+            );
+          },
+          { baseUrl: s.url, clientId: CLIENT },
+        );
+        assert.equal(failure?.code, 'NETWORK_ERROR');
+        assert.match(failure?.message ?? '', /WEB_CLIENTS/);
+        await context.close();
+      });
+
       it('a site not in WEB_CLIENTS gets no ticket', async () => {
         const { page, context } = await openSite();
         const code = await page.evaluate(

@@ -24,7 +24,11 @@ export async function requestJson<T>(
     });
   } catch (err) {
     if ((err as { name?: string } | null)?.name === 'AbortError') throw new WebAuthError('ABORTED', 'Aborted.');
-    throw new WebAuthError('NETWORK_ERROR', `${url} could not be reached: ${(err as Error).message}`);
+    // A browser reports a CORS refusal as a network failure: say which setting to look at.
+    throw new WebAuthError(
+      'NETWORK_ERROR',
+      `${url} could not be reached (offline, or this page's origin is not in the server's WEB_CLIENTS): ${(err as Error).message}`,
+    );
   }
   const text = await res.text();
   let body: unknown;
