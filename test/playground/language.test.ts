@@ -102,6 +102,67 @@ describe('playground languages in a real browser', {
     await context.close();
   });
 
+  /** Taps a button of the phone and waits for its work; agrees to the privacy popup on the way. */
+  async function tap(page: Page, selector: string): Promise<void> {
+    await page.click(selector);
+    await page.waitForSelector('#phone[data-busy="false"], #privacy-popup:not([hidden])');
+    if (await page.locator('#privacy-popup').isVisible()) {
+      await page.click('#privacy-agree');
+      await page.waitForSelector('#phone[data-busy="false"]');
+    }
+  }
+
+  it('plays the profile in Chinese: server refusals in Chinese, the placeholder nickname explained, the typed nickname kept', async () => {
+    const context = await browser!.newContext({ locale: 'zh-CN', viewport: { width: 1400, height: 880 } });
+    const page = await open(context);
+    await tap(page, '#login');
+    assert.match(await text(page, '#status'), /^已登录为 /);
+    // "微信用户" is not sent by the SDK: the page says so instead of "Saved".
+    await page.fill('#nickname-input', '微信用户');
+    await tap(page, '#save');
+    assert.match(await text(page, '#status'), /^未保存：“微信用户”是微信给未提供昵称的用户的占位昵称/);
+    assert.equal(await page.locator('#status').getAttribute('data-kind'), 'error');
+    // dev checks nicknames with the emulator's msg_sec_check; the SDK asked for Chinese.
+    await page.fill('#nickname-input', 'a risky-word');
+    await tap(page, '#save');
+    assert.match(await text(page, '#status'), /^CONTENT_RISKY: 微信内容安全检测未通过这个昵称/);
+    await page.fill('#nickname-input', '小明');
+    await tap(page, '#save');
+    assert.match(await text(page, '#status'), /^已保存：小明/);
+    // The tutorial's login again (wx.login + getUserInfo's legacy data): the typed nickname stays.
+    await tap(page, '#login');
+    assert.equal(await text(page, '#nickname'), '小明');
+    // Removed from the phone and authorization refused: the server still has the profile, which
+    // the status must not call "empty".
+    await page.click('#reset');
+    await page.waitForFunction(() => document.querySelector('#nickname')?.textContent === '未登录');
+    await page.click('.switch');
+    await tap(page, '#login');
+    assert.match(await text(page, '#status'), /资料保持不变（AUTH_DENIED）/);
+    await page.click('.switch');
+    // After a reload, a request that makes no WeChat call lists none under it.
+    await page.reload();
+    await page.waitForSelector('#phone[data-ready="true"]');
+    await tap(page, '#me');
+    const meRow = page.locator('#trace li.request', { hasText: 'GET /v1/me' }).last();
+    assert.equal(await meRow.locator('ol.wechat li').count(), 0, (await meRow.textContent()) ?? '');
+    await context.close();
+  });
+
+  it('fits a 390 px wide phone window without sideways scrolling, logged in', async () => {
+    const context = await browser!.newContext({ locale: 'zh-CN', viewport: { width: 390, height: 844 } });
+    const page = await open(context);
+    await tap(page, '#login');
+    const widths = await page.evaluate(
+      '({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth })',
+    );
+    const { scroll, client } = widths as { scroll: number; client: number };
+    assert.ok(scroll <= client, `the page is ${scroll} px wide in a ${client} px window`);
+    mkdirSync(join(root, 'test-results'), { recursive: true });
+    await page.screenshot({ path: join(root, 'test-results/playground-390.png'), fullPage: true });
+    await context.close();
+  });
+
   it('speaks English to a browser that prefers another language', async () => {
     const context = await browser!.newContext({ locale: 'fr-FR' });
     const page = await open(context);

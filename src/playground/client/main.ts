@@ -12,21 +12,17 @@ import {
   ScriptedUser,
   type WxStandIn,
 } from '../../stand-in/index.ts';
-import { mountAccountRights } from './account-rights.ts';
 import { byId, showImage } from './dom.ts';
 import { mountLanguageSwitch, onLanguageChange, translatePage } from './i18n.ts';
 import { t } from './page-text.ts';
 import { mountProfile, type ProfileView } from './profile.ts';
 import { Trace } from './trace.ts';
-import { mountWebLogin } from './web-login.ts';
 import { mountWechatSettings } from './wechat-settings.ts';
 
 interface PlaygroundConfig {
   appid: string;
   emulatorUrl: string;
   user: string;
-  /** The playground's id in WEB_CLIENTS, when dev registered its origin: the scan-to-login panel. */
-  webClientId?: string;
 }
 
 /** The scripted user of the phone, narrating each answer in the trace. */
@@ -105,7 +101,7 @@ function describe(err: unknown): string {
       return 'The user disagreed with the privacy guide (PRIVACY_NOT_AUTHORIZED).';
     return `${err.code}: ${err.message}`;
   }
-  return String(err);
+  return err instanceof Error ? err.message : String(err);
 }
 
 async function main(): Promise<void> {
@@ -215,18 +211,6 @@ async function main(): Promise<void> {
     action,
     loggedOut: () => showUser(undefined),
   });
-  mountAccountRights(byId<HTMLElement>('account-rights'), {
-    wx,
-    auth: () => auth,
-    trace,
-    action,
-    loggedOut: () => showUser(undefined),
-  });
-  if (config.webClientId) {
-    const host = byId<HTMLElement>('web-login');
-    mountWebLogin(host, { wx, auth: () => auth, trace, action, ...config, webClientId: config.webClientId });
-    host.hidden = false;
-  }
   showUser(auth.user);
   if (auth.user) trace.note('restarted with the tokens in storage: no wx.login needed');
 

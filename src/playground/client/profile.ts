@@ -1,7 +1,9 @@
 import type { Auth, AuthUser } from '../../../packages/miniprogram/src/index.ts';
 import type { WxStandIn } from '../../stand-in/index.ts';
 import { byId, showImage } from './dom.ts';
+import { defineTexts, onLanguageChange } from './i18n.ts';
 import { maskPhone } from './mask.ts';
+import { t as pageText } from './page-text.ts';
 import { SAMPLE_NAMES, sampleImage } from './samples.ts';
 import type { Trace } from './trace.ts';
 
@@ -19,6 +21,42 @@ export interface ProfileView {
   /** The mini program was removed: its temporary files go with it. */
   forget(): void;
 }
+
+const t = defineTexts({
+  en: {
+    picked: 'Picked "{name}" ({bytes} bytes, a temporary file on the phone): tap Save to upload it.',
+    noteChoose: 'tap: <button open-type="chooseAvatar"> — WeChat shows its sheet',
+    noteCloseSheet: 'the user closes the sheet: no event',
+    nothingToSave: 'Nothing to save: pick an avatar or type a nickname.',
+    placeholderRefused:
+      'Not saved: "微信用户" is WeChat\'s placeholder for a user who gave no nickname, so the SDK does not send it (the server refuses it too, INVALID_NICKNAME). Type your own nickname.',
+    noteSave: 'tap: Save — auth.updateProfile({nickname, avatarFilePath}): the upload, then POST /v1/me',
+    saved: 'Saved: {nickname}, with {avatar}.',
+    noNickname: 'no nickname',
+    uploadedAvatar: 'the uploaded avatar',
+    noAvatar: 'no avatar',
+    noteBind: 'tap: <button open-type="getPhoneNumber"> — WeChat asks the user, then auth.bindPhone(e)',
+    bound: 'Phone number bound: {phone}.',
+  },
+  zh: {
+    picked: '已选择“{name}”（{bytes} 字节，手机上的临时文件）：点击保存即可上传。',
+    noteChoose: '点击：<button open-type="chooseAvatar"> — 微信弹出选择面板',
+    noteCloseSheet: '用户关闭了面板：没有事件',
+    nothingToSave: '没有可保存的内容：请选择头像或填写昵称。',
+    placeholderRefused:
+      '未保存：“微信用户”是微信给未提供昵称的用户的占位昵称，SDK 不会发送它（服务端也会以 INVALID_NICKNAME 拒绝）。请填写你自己的昵称。',
+    noteSave: '点击：保存 — auth.updateProfile({nickname, avatarFilePath})：先上传头像，再 POST /v1/me',
+    saved: '已保存：{nickname}，{avatar}。',
+    noNickname: '没有昵称',
+    uploadedAvatar: '头像已上传',
+    noAvatar: '没有头像',
+    noteBind: '点击：<button open-type="getPhoneNumber"> — 微信询问用户，然后 auth.bindPhone(e)',
+    bound: '手机号已绑定：{phone}。',
+  },
+});
+
+/** WeChat's anonymous nickname, which the SDK never sends (packages/miniprogram/src/profile.ts). */
+const PLACEHOLDER_NICKNAME = '微信用户';
 
 /** "+86 *******5678": the number as the page shows it, never in full. */
 export function maskedPhone(user: AuthUser): string {
@@ -60,8 +98,8 @@ export function mountProfile(deps: ProfileDeps): ProfileView {
     view.thumb.dataset.pending = String(pending !== undefined);
     // Like value="{{user.nickname}}", except while the user is typing.
     if (document.activeElement !== view.nickname) view.nickname.value = next?.nickname ?? '';
-    view.phone.textContent = next?.phoneNumber ? maskedPhone(next) : 'not bound';
-    view.bindPhone.textContent = next?.phoneNumber ? 'Change' : 'Bind phone';
+    view.phone.textContent = next?.phoneNumber ? maskedPhone(next) : pageText('notBound');
+    view.bindPhone.textContent = pageText(next?.phoneNumber ? 'changePhone' : 'bindPhone');
   };
 
   const dropPending = () => {
@@ -91,15 +129,15 @@ export function mountProfile(deps: ProfileDeps): ProfileView {
       const file = wx.files.get(e.detail.avatarUrl) ?? image.bytes;
       pending = { path: e.detail.avatarUrl, url: blobUrl(file, image.extension) };
       show(user);
-      return `Picked "${image.name}" (${file.byteLength} bytes, a temporary file on the phone): tap Save to upload it.`;
+      return t('picked', { name: image.name, bytes: file.byteLength });
     });
   });
   view.choose.addEventListener('click', () => {
-    trace.note('tap: <button open-type="chooseAvatar"> — WeChat shows its sheet');
+    trace.note(t('noteChoose'));
     view.sheet.hidden = false;
   });
   view.cancel.addEventListener('click', () => {
-    trace.note('the user closes the sheet: no event');
+    trace.note(t('noteCloseSheet'));
     view.sheet.hidden = true;
   });
 
@@ -107,8 +145,10 @@ export function mountProfile(deps: ProfileDeps): ProfileView {
   view.form.addEventListener('submit', (e) => e.preventDefault());
   action(view.save, async () => {
     const nickname = view.nickname.value;
-    if (!pending && nickname.trim() === '') return 'Nothing to save: pick an avatar or type a nickname.';
-    trace.note('tap: Save — auth.updateProfile({nickname, avatarFilePath}): the upload, then POST /v1/me');
+    if (!pending && nickname.trim() === '') return t('nothingToSave');
+    // The SDK drops the placeholder without a word; "Saved" would claim what did not happen.
+    if (nickname.normalize('NFC').trim() === PLACEHOLDER_NICKNAME) throw new Error(t('placeholderRefused'));
+    trace.note(t('noteSave'));
     const auth = deps.auth();
     const before = auth.user?.avatarUrl;
     let saved: AuthUser;
@@ -120,17 +160,21 @@ export function mountProfile(deps: ProfileDeps): ProfileView {
       throw err;
     }
     dropPending();
-    return `Saved: ${saved.nickname ?? 'no nickname'}, with ${saved.avatarUrl ? 'the uploaded avatar' : 'no avatar'}.`;
+    return t('saved', {
+      nickname: saved.nickname ?? t('noNickname'),
+      avatar: t(saved.avatarUrl ? 'uploadedAvatar' : 'noAvatar'),
+    });
   });
 
   action(view.bindPhone, async () => {
-    trace.note('tap: <button open-type="getPhoneNumber"> — WeChat asks the user, then auth.bindPhone(e)');
+    trace.note(t('noteBind'));
     const e = await wx.buttons.getPhoneNumber();
     trace.button('getPhoneNumber', e.detail);
     const bound = await deps.auth().bindPhone(e);
-    return `Phone number bound: ${maskedPhone(bound)}.`;
+    return t('bound', { phone: maskedPhone(bound) });
   });
 
+  onLanguageChange(() => show(user));
   return {
     show,
     forget() {

@@ -1,6 +1,28 @@
 import type { Prompt, WxCallEvent } from '../../stand-in/index.ts';
 import type { NumberedCall } from '../call-feed.ts';
+import { defineTexts } from './i18n.ts';
 import { mask } from './mask.ts';
+
+const t = defineTexts({
+  en: {
+    allows: 'the user allows "{scope}" ({api})',
+    denies: 'the user denies "{scope}" ({api})',
+    modal: 'modal "{title}": the user taps {button}',
+    settings: 'settings page: the user leaves {after}',
+    toWechat: 'our server → WeChat',
+    user: 'user',
+    unreadable: "could not read the emulator's calls: {error}",
+  },
+  zh: {
+    allows: '用户允许 "{scope}"（{api}）',
+    denies: '用户拒绝 "{scope}"（{api}）',
+    modal: '弹窗 "{title}"：用户点击 {button}',
+    settings: '设置页：用户保留 {after}',
+    toWechat: '我们的服务端 → 微信',
+    user: '用户',
+    unreadable: '无法读取模拟器的调用记录：{error}',
+  },
+});
 
 /** Where each WeChat API the emulator serves lives on api.weixin.qq.com. */
 const WECHAT_PATHS: Record<string, string> = {
@@ -11,7 +33,6 @@ const WECHAT_PATHS: Record<string, string> = {
   checksession: 'GET /wxa/checksession',
   resetusersessionkey: 'GET /wxa/resetusersessionkey',
   msg_sec_check: 'POST /wxa/msg_sec_check',
-  getwxacodeunlimit: 'POST /wxa/getwxacodeunlimit',
 };
 
 /** Storage calls are many and dull: one line each, no result. */
@@ -96,15 +117,12 @@ export class Trace {
 
   user(prompt: Prompt): void {
     if (prompt.kind === 'authorize') {
-      this.#add(
-        'user',
-        `the user ${prompt.allowed ? 'allows' : 'denies'} "${prompt.request.scope}" (${prompt.request.api})`,
-      );
+      this.#add('user', t(prompt.allowed ? 'allows' : 'denies', { ...prompt.request }));
     } else if (prompt.kind === 'modal') {
       const button = prompt.confirmed ? prompt.modal.confirmText : prompt.modal.cancelText;
-      this.#add('user', `modal "${prompt.modal.title}": the user taps ${button}`);
+      this.#add('user', t('modal', { title: prompt.modal.title ?? '', button: button ?? '' }));
     } else {
-      this.#add('user', `settings page: the user leaves ${json(prompt.after)}`);
+      this.#add('user', t('settings', { after: json(prompt.after) }));
     }
   }
 
@@ -112,27 +130,6 @@ export class Trace {
   button(openType: string, detail: object): void {
     const row = this.#add('wx', `<button open-type="${openType}"> → bind${openType.toLowerCase()}`);
     row.append(el('div', 'outcome ok', `e.detail ${json(detail)}`));
-    this.#scroll();
-  }
-
-  /**
-   * A request of the desktop browser (scan-to-login's website), which the phone's wx does not see.
-   * Returns what adds its answer, then the WeChat calls our server made for it.
-   */
-  web(title: string, sent?: unknown): (status: number, body: unknown) => void {
-    const row = this.#add('web', title);
-    if (sent !== undefined) row.append(el('div', 'sent', json(sent)));
-    row.append(el('ol', 'wechat'));
-    return (status, body) => {
-      row.append(el('div', `outcome ${status < 400 ? 'ok' : 'fail'}`, `← ${status} ${json(body)}`));
-      this.#pulling = this.#pulling.then(() => this.#pullWechatCalls(row));
-      this.#scroll();
-    };
-  }
-
-  /** Something the desktop browser learnt (an event of the stream, a poll's answer), masked. */
-  webEvent(title: string, detail: unknown): void {
-    this.#add('web', title).append(el('div', 'outcome ok', json(detail)));
     this.#scroll();
   }
 
@@ -156,6 +153,15 @@ export class Trace {
   clear(): void {
     this.#list.replaceChildren();
     this.#rows.clear();
+  }
+
+  /**
+   * Starts the WeChat-side feed at its end: the calls made before the page loaded (an earlier visit,
+   * `weapp-auth demo`) were caused by no request of this page, so none is listed under one.
+   */
+  async skipEarlierWechatCalls(): Promise<void> {
+    const res = await fetch(`./api/wechat-calls?after=${Number.MAX_SAFE_INTEGER}`);
+    this.#lastWechatCall = ((await res.json()) as { last: number }).last;
   }
 
   /** Waits until the WeChat-side calls of every finished request are shown (for the page's tests). */
@@ -204,13 +210,13 @@ export class Trace {
           el(
             'li',
             `wechat ${call.errcode ? 'fail' : 'ok'}`,
-            `our server → WeChat: ${WECHAT_PATHS[call.api] ?? call.api}${call.user ? ` (user ${call.user})` : ''} ⇒ ${outcome} · ${call.durationMs} ms`,
+            `${t('toWechat')}: ${WECHAT_PATHS[call.api] ?? call.api}${call.user ? ` (${t('user')} ${call.user})` : ''} ⇒ ${outcome} · ${call.durationMs} ms`,
           ),
         );
       }
       this.#scroll();
     } catch (err) {
-      this.note(`could not read the emulator's calls: ${(err as Error).message}`);
+      this.note(t('unreadable', { error: (err as Error).message }));
     }
   }
 
