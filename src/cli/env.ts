@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { type Config, type ConfigDefaults, ConfigError, loadConfig } from '../config/config.ts';
+import { configErrorText } from './locale.ts';
 
 /** Reads `.env` into process.env when present; real environment variables win. */
 export function loadDotEnv(): void {
@@ -19,7 +20,7 @@ export function configFromEnvironment(
     return loadConfig({ ...process.env, ...overrides }, defaults);
   } catch (err) {
     if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
+      process.stderr.write(`${configErrorText(err.problems)}\n`);
       process.exit(2);
     }
     throw err;
