@@ -2,6 +2,7 @@ import Fastify, { type FastifyError, type FastifyInstance, LogController } from 
 import { EmulatorControl } from './control.ts';
 import { CONTROL_PREFIX, controlRoutes } from './control-routes.ts';
 import { type EmulatorOptions, resolveOptions } from './options.ts';
+import { avatarRoutes } from './phone/avatar-image.ts';
 import { EmulatorState } from './state.ts';
 import { getWxaCodeUnlimit } from './wechat/getwxacodeunlimit.ts';
 import { jscode2session } from './wechat/jscode2session.ts';
@@ -71,6 +72,7 @@ export function buildEmulatorApp(options: EmulatorOptions = {}): EmulatorApp {
     });
   });
   app.register(controlRoutes, { prefix: CONTROL_PREFIX, control });
+  avatarRoutes(app, state.directory, options.avatarHost ?? 'wechat');
 
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0] ?? '';

@@ -1,6 +1,13 @@
 import type { Derivation } from './ids.ts';
 import type { EmulatorAppConfig } from './options.ts';
-import { type GeneratedProfile, generateProfile, LANGS, type Lang, type Profile } from './phone/profiles.ts';
+import {
+  type GeneratedProfile,
+  generateProfile,
+  LANGS,
+  type Lang,
+  type Profile,
+  WECHAT_AVATAR_ORIGIN,
+} from './phone/profiles.ts';
 
 /** Mistakes in control-API input; the HTTP layer maps `code` to a status. */
 export type ControlErrorCode =
@@ -106,6 +113,9 @@ export class Directory {
   readonly #accounts = new Map<string, Account>();
   readonly #byOpenid = new Map<string, Account>();
 
+  /** Where generated avatars live: WeChat's CDN, or the emulator's own URL (options.avatarHost). */
+  avatarOrigin = WECHAT_AVATAR_ORIGIN;
+
   constructor(derive: Derivation) {
     this.#derive = derive;
   }
@@ -186,7 +196,7 @@ export class Directory {
     let record = this.#users.get(name);
     if (!record) {
       if (typeof name !== 'string' || !NAME.test(name)) bad('user must be 1-64 characters of [A-Za-z0-9_.@+-]');
-      const profile: GeneratedProfile = generateProfile(this.#derive, name);
+      const profile: GeneratedProfile = generateProfile(this.#derive, name, this.avatarOrigin);
       record = { user: name, profile, risky: false, riskRank: 0 };
       this.#users.set(name, record);
     }

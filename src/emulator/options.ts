@@ -65,6 +65,12 @@ export interface EmulatorOptions {
   host?: string;
   /** 0 (the default) picks a free port. */
   port?: number;
+  /**
+   * Where the avatar URLs of generated profiles point: `wechat` (default), WeChat's
+   * https://thirdwx.qlogo.cn as real profiles do; `emulator`, the same paths on the emulator
+   * itself, which serves a picture for each (offline: `weapp-auth dev` and the playground).
+   */
+  avatarHost?: 'wechat' | 'emulator';
   apps?: EmulatorAppConfig[];
   /** Defaults to the real time plus an offset the control API can advance. */
   clock?: Clock;

@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { buildEmulatorApp, type EmulatorApp } from './app.ts';
 import type { EmulatorControl } from './control.ts';
 import type { EmulatorOptions } from './options.ts';
+import { urlHost } from './url-host.ts';
 
 export interface RunningEmulator {
   /** Base URL to give a WeChat SDK instead of https://api.weixin.qq.com, e.g. http://127.0.0.1:54321. */
@@ -11,13 +12,6 @@ export interface RunningEmulator {
   control: EmulatorControl;
   app: EmulatorApp;
   close(): Promise<void>;
-}
-
-function urlHost(address: AddressInfo): string {
-  // A wildcard bind is reachable on loopback; a URL naming 0.0.0.0 is not portable.
-  if (address.address === '0.0.0.0') return '127.0.0.1';
-  if (address.address === '::') return '[::1]';
-  return address.family === 'IPv6' ? `[${address.address}]` : address.address;
 }
 
 /** Starts the emulator on `host` (127.0.0.1) and `port` (0: any free one) and says where. */

@@ -1,31 +1,25 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium, skipWithoutChromium } from '../helpers/chromium.ts';
 import { type DevProcess, startDevProcess } from '../helpers/dev-process.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const missing = existsSync(CHROMIUM)
-  ? undefined
-  : `no chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`;
 
 /**
  * Issue 14: the playground in Chinese when the browser prefers it, a switch that a reload keeps,
  * and Chinese that renders (a CJK font, installed by .ci/run) in the screenshot.
  */
-describe('playground languages in a real browser', {
-  skip: missing !== undefined && !process.env.CI ? missing : false,
-}, () => {
+describe('playground languages in a real browser', { skip: skipWithoutChromium }, () => {
   let dev: DevProcess | undefined;
   let browser: Browser | undefined;
   let playground = '';
 
   before(async () => {
-    if (missing) throw new Error(`${missing} — CI is set, so this fails instead of skipping`);
     const build = spawnSync(process.execPath, [join(root, 'scripts/build-miniprogram.mjs')], {
       cwd: root,
       encoding: 'utf8',
@@ -33,11 +27,7 @@ describe('playground languages in a real browser', {
     assert.equal(build.status, 0, build.stdout + build.stderr);
     dev = await startDevProcess(['playground', 'emulator']);
     playground = dev.urls.playground ?? '';
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {
@@ -114,9 +104,18 @@ describe('playground languages in a real browser', {
 
   it('plays the profile in Chinese: server refusals in Chinese, the placeholder nickname explained, the typed nickname kept', async () => {
     const context = await browser!.newContext({ locale: 'zh-CN', viewport: { width: 1400, height: 880 } });
+    // Offline: the page loads nothing from the internet (the emulator serves the avatars).
+    const hosts = new Set<string>();
+    context.on('request', (request) => {
+      const url = new URL(request.url());
+      // blob: and data: URLs are the page's own pictures.
+      if (url.protocol === 'http:' || url.protocol === 'https:') hosts.add(url.hostname);
+    });
     const page = await open(context);
     await tap(page, '#login');
     assert.match(await text(page, '#status'), /^已登录为 /);
+    await page.waitForSelector('#avatar img');
+    assert.match((await page.locator('#avatar img').getAttribute('src')) ?? '', /^http:\/\/127\.0\.0\.1:\d+\/mmopen\//);
     // "微信用户" is not sent by the SDK: the page says so instead of "Saved".
     await page.fill('#nickname-input', '微信用户');
     await tap(page, '#save');
@@ -146,6 +145,7 @@ describe('playground languages in a real browser', {
     await tap(page, '#me');
     const meRow = page.locator('#trace li.request', { hasText: 'GET /v1/me' }).last();
     assert.equal(await meRow.locator('ol.wechat li').count(), 0, (await meRow.textContent()) ?? '');
+    assert.deepEqual([...hosts], ['127.0.0.1']);
     await context.close();
   });
 

@@ -46,6 +46,8 @@ export function registerDev(program: Command): void {
           port: ports.emulator.port,
           apps: [{ ...DEMO_APP, name: 'weapp-auth demo', openPlatform: 'demo-open-platform' }],
           sessionKeyRotation: 'sometimes',
+          // The users' avatars from the emulator itself: the playground loads nothing from the internet.
+          avatarHost: 'emulator',
           logger: false,
         });
       } catch (err) {

@@ -101,15 +101,22 @@ export interface GeneratedProfile extends Profile {
   place: number;
 }
 
+/** WeChat's avatar CDN; the emulator serves the same paths itself (./avatar-image.ts). */
+export const WECHAT_AVATAR_ORIGIN = 'https://thirdwx.qlogo.cn';
+
 /** A realistic, stable profile for a user nobody described: same seed and name, same profile. */
-export function generateProfile(derive: Derivation, user: string): GeneratedProfile {
+export function generateProfile(
+  derive: Derivation,
+  user: string,
+  avatarOrigin = WECHAT_AVATAR_ORIGIN,
+): GeneratedProfile {
   const label = (what: string) => `profile\0${what}\0${user}`;
   const photo = [0, 1, 2].flatMap((i) => [...derive.bytes(label(`avatar${i}`))]).slice(0, 88);
   const path = photo.map((b) => PHOTO[b % PHOTO.length]).join('');
   const digits = String(derive.pick(label('phone'), 1_000_000_000)).padStart(9, '0');
   return {
     nickName: NICKNAMES[derive.pick(label('nick'), NICKNAMES.length)] ?? 'Band',
-    avatarUrl: `https://thirdwx.qlogo.cn/mmopen/vi_32/${path}/132`,
+    avatarUrl: `${avatarOrigin}/mmopen/vi_32/${path}/132`,
     gender: derive.pick(label('gender'), 2) === 0 ? 1 : 2,
     language: 'zh_CN',
     purePhoneNumber: `1${'35789'[derive.pick(label('carrier'), 5)]}${digits}`,

@@ -28,16 +28,25 @@ export function qrPng(text: string, options: { width: number; metadata: string }
       if (col >= 0 && col < modules && qr.isDark(row, col)) raw[y * (size + 1) + 1 + x] = 0;
     }
   }
+  const metadata = Buffer.concat([Buffer.from(`${TEXT_KEYWORD}\0`, 'latin1'), Buffer.from(options.metadata, 'latin1')]);
+  return encodePng({ size, colourType: 0, raw, text: metadata });
+}
+
+/**
+ * A square 8-bit PNG of `raw` rows (each a filter byte, then its pixels): colour type 0 grey, 2
+ * RGB; `text`, a tEXt chunk's data.
+ */
+export function encodePng(image: { size: number; colourType: 0 | 2; raw: Buffer; text?: Buffer }): Buffer {
   const header = Buffer.alloc(13);
-  header.writeUInt32BE(size, 0);
-  header.writeUInt32BE(size, 4);
+  header.writeUInt32BE(image.size, 0);
+  header.writeUInt32BE(image.size, 4);
   header[8] = 8; // bit depth
-  header[9] = 0; // grayscale
+  header[9] = image.colourType;
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     chunk('IHDR', header),
-    chunk('tEXt', Buffer.concat([Buffer.from(`${TEXT_KEYWORD}\0`, 'latin1'), Buffer.from(options.metadata, 'latin1')])),
-    chunk('IDAT', deflateSync(raw)),
+    ...(image.text ? [chunk('tEXt', image.text)] : []),
+    chunk('IDAT', deflateSync(image.raw)),
     chunk('IEND', Buffer.alloc(0)),
   ]);
 }
