@@ -12,17 +12,21 @@ import {
   ScriptedUser,
   type WxStandIn,
 } from '../../stand-in/index.ts';
+import { mountAccountRights } from './account-rights.ts';
 import { byId, showImage } from './dom.ts';
-import { mountLanguageSwitch, onLanguageChange, translatePage } from './i18n.ts';
+import { mountLanguageSwitch, onLanguageChange, translatePage, wechatLanguage } from './i18n.ts';
 import { t } from './page-text.ts';
 import { mountProfile, type ProfileView } from './profile.ts';
 import { Trace } from './trace.ts';
+import { mountWebLogin } from './web-login.ts';
 import { mountWechatSettings } from './wechat-settings.ts';
 
 interface PlaygroundConfig {
   appid: string;
   emulatorUrl: string;
   user: string;
+  /** The playground's id in WEB_CLIENTS, when dev registered its origin: the scan-to-login panel. */
+  webClientId?: string;
 }
 
 /** The scripted user of the phone, narrating each answer in the trace. */
@@ -81,7 +85,7 @@ let profile: ProfileView | undefined;
 
 function showUser(user: AuthUser | undefined): void {
   view.phone.dataset.loggedIn = String(user !== undefined);
-  view.nickname.textContent = user ? (user.nickname ?? '(no nickname yet)') : 'Not logged in';
+  view.nickname.textContent = user ? (user.nickname ?? t('noNickname')) : t('notLoggedIn');
   // The stored avatar: ours at /media/avatars/…, or WeChat's (the initial stays offline).
   const initial = user?.nickname ? ([...user.nickname][0] ?? '') : '?';
   showImage(view.avatar, user?.avatarUrl ?? undefined, initial);
@@ -93,12 +97,13 @@ function showStatus(text: string, kind: 'ok' | 'error' | 'busy' = 'ok'): void {
   view.status.dataset.kind = kind;
 }
 
-function describe(err: unknown): string {
+/** An outcome for the status line; `user` is the profile shown, which a refusal leaves as it was. */
+function describe(err: unknown, user: AuthUser | undefined): string {
   if (isAuthError(err)) {
-    if (err.code === 'AUTH_DENIED') return 'Authorization denied: the profile stays empty (AUTH_DENIED).';
-    if (err.code === 'PHONE_DENIED') return 'The user declined to share the phone number (PHONE_DENIED).';
-    if (err.code === 'PRIVACY_NOT_AUTHORIZED')
-      return 'The user disagreed with the privacy guide (PRIVACY_NOT_AUTHORIZED).';
+    if (err.code === 'AUTH_DENIED') return t(user?.nickname || user?.avatarUrl ? 'deniedKept' : 'deniedEmpty');
+    if (err.code === 'PHONE_DENIED') return t('phoneDenied');
+    if (err.code === 'PRIVACY_NOT_AUTHORIZED') return t('privacyDenied');
+    // The server's message is in the phone's language (the SDK sends it as Accept-Language).
     return `${err.code}: ${err.message}`;
   }
   return err instanceof Error ? err.message : String(err);
@@ -111,6 +116,8 @@ async function main(): Promise<void> {
   onLanguageChange(() => translatePage(document, t));
   const config = (await fetch('./config.json').then((r) => r.json())) as PlaygroundConfig;
   const trace = new Trace(byId<HTMLOListElement>('trace'));
+  // WeChat calls made before this page loaded (earlier visits, the demo) are no request's of ours.
+  await trace.skipEarlierWechatCalls();
   const user = new NarratedUser(config.user, trace);
   // localStorage keeps the phone across reloads: reload the page to see a restart with stored tokens.
   const wx: WxStandIn = createWxStandIn({
@@ -119,6 +126,8 @@ async function main(): Promise<void> {
     user,
     userInfo: 'legacy',
     storage: localStorage,
+    // wx.getAppBaseInfo().language follows the page's language switch, and the SDK sends it on.
+    language: wechatLanguage,
     // The app's privacy guide declares what the profile and phone flows collect (wechat-api.md §20).
     privacy: { declared: ['UserInfo', 'PhoneNumber'], contractName: '《weapp-auth 演示隐私保护指引》' },
   });
@@ -145,7 +154,7 @@ async function main(): Promise<void> {
   );
   view.privacyDisagree.addEventListener('click', () =>
     answerConsent((request) => {
-      trace.note('tap: 拒绝 — request.disagree()');
+      trace.note(t('noteDisagree'));
       request.disagree();
     }),
   );
@@ -157,10 +166,10 @@ async function main(): Promise<void> {
       wx,
       prompts: {
         userInfo: {
-          title: 'Authorization needed',
-          content: 'The demo shows your WeChat nickname and avatar. Turn on "User info" in the settings.',
-          confirmText: 'Open',
-          cancelText: 'Skip',
+          title: t('modalTitle'),
+          content: t('modalContent'),
+          confirmText: t('modalOpen'),
+          cancelText: t('modalSkip'),
         },
       },
     });
@@ -169,12 +178,13 @@ async function main(): Promise<void> {
       consent = request;
       view.privacyReferrer.textContent = request.referrer ?? '';
       view.privacy.hidden = false;
-      trace.note(`privacy: ${request.referrer ?? 'a privacy API'} waits for consent — the app's popup is shown`);
+      trace.note(t('notePrivacyWaits', { api: request.referrer ?? t('aPrivacyApi') }));
       request.shown();
     });
     return auth;
   };
   let auth = start();
+  onLanguageChange(() => showUser(auth.user));
 
   const setDenies = () => {
     user.deniesDialogs = view.deny.checked;
@@ -193,7 +203,7 @@ async function main(): Promise<void> {
         void work()
           .then(
             (text) => showStatus(text, 'ok'),
-            (err: unknown) => showStatus(describe(err), 'error'),
+            (err: unknown) => showStatus(describe(err, auth.user), 'error'),
           )
           .finally(async () => {
             await trace.settled();
@@ -211,29 +221,38 @@ async function main(): Promise<void> {
     action,
     loggedOut: () => showUser(undefined),
   });
+  mountAccountRights(byId<HTMLElement>('account-rights'), {
+    wx,
+    auth: () => auth,
+    trace,
+    action,
+    loggedOut: () => showUser(undefined),
+  });
+  if (config.webClientId) {
+    const host = byId<HTMLElement>('web-login');
+    mountWebLogin(host, { wx, auth: () => auth, trace, action, ...config, webClientId: config.webClientId });
+    host.hidden = false;
+  }
   showUser(auth.user);
-  if (auth.user) trace.note('restarted with the tokens in storage: no wx.login needed');
+  if (auth.user) trace.note(t('restarted'));
 
   action(view.login, async () => {
-    trace.note('tap: Log in with WeChat — auth.login(), then auth.getUserInfo()');
+    trace.note(t('noteLogin'));
     const login = await auth.login();
-    showStatus(
-      login.isNewUser ? 'Logged in: a new user. Fetching the profile…' : 'Logged in. Fetching the profile…',
-      'busy',
-    );
+    showStatus(t(login.isNewUser ? 'loggedInNew' : 'loggedInFetching'), 'busy');
     const info = await auth.getUserInfo();
-    return `Logged in as ${info.nickname ?? 'a user without nickname'}.`;
+    return t('loggedInAs', { name: info.nickname ?? t('aUserWithoutNickname') });
   });
   action(view.me, async () => {
-    trace.note('tap: GET /v1/me — auth.request() with the access token');
+    trace.note(t('noteMe'));
     const me = await auth.me();
-    return `GET /v1/me answered user ${me.id.slice(0, 8)}….`;
+    return t('meAnswered', { id: me.id.slice(0, 8) });
   });
   action(view.logout, async () => {
-    trace.note('tap: log out — auth.logout()');
+    trace.note(t('noteLogout'));
     await auth.logout();
     showUser(undefined);
-    return 'Logged out.';
+    return t('loggedOut');
   });
   view.reset.addEventListener('click', () => {
     void auth.logout().finally(() => {
@@ -242,8 +261,8 @@ async function main(): Promise<void> {
       profile?.forget();
       auth = start();
       showUser(undefined);
-      showStatus('The mini program was removed from the phone: no storage, no authorizations.');
-      trace.note('reset: the mini program was removed from the phone');
+      showStatus(t('removed'));
+      trace.note(t('noteReset'));
     });
   });
   view.clear.addEventListener('click', () => trace.clear());
@@ -251,5 +270,5 @@ async function main(): Promise<void> {
 }
 
 void main().catch((err: unknown) => {
-  showStatus(`The playground failed to start: ${String(err)}`, 'error');
+  showStatus(t('failedToStart', { error: String(err) }), 'error');
 });

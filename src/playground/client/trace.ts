@@ -33,6 +33,7 @@ const WECHAT_PATHS: Record<string, string> = {
   checksession: 'GET /wxa/checksession',
   resetusersessionkey: 'GET /wxa/resetusersessionkey',
   msg_sec_check: 'POST /wxa/msg_sec_check',
+  getwxacodeunlimit: 'POST /wxa/getwxacodeunlimit',
 };
 
 /** Storage calls are many and dull: one line each, no result. */
@@ -130,6 +131,27 @@ export class Trace {
   button(openType: string, detail: object): void {
     const row = this.#add('wx', `<button open-type="${openType}"> → bind${openType.toLowerCase()}`);
     row.append(el('div', 'outcome ok', `e.detail ${json(detail)}`));
+    this.#scroll();
+  }
+
+  /**
+   * A request of the desktop browser (scan-to-login's website), which the phone's wx does not see.
+   * Returns what adds its answer, then the WeChat calls our server made for it.
+   */
+  web(title: string, sent?: unknown): (status: number, body: unknown) => void {
+    const row = this.#add('web', title);
+    if (sent !== undefined) row.append(el('div', 'sent', json(sent)));
+    row.append(el('ol', 'wechat'));
+    return (status, body) => {
+      row.append(el('div', `outcome ${status < 400 ? 'ok' : 'fail'}`, `← ${status} ${json(body)}`));
+      this.#pulling = this.#pulling.then(() => this.#pullWechatCalls(row));
+      this.#scroll();
+    };
+  }
+
+  /** Something the desktop browser learnt (an event of the stream, a poll's answer), masked. */
+  webEvent(title: string, detail: unknown): void {
+    this.#add('web', title).append(el('div', 'outcome ok', json(detail)));
     this.#scroll();
   }
 
