@@ -109,7 +109,10 @@ describe('playground: revoke in WeChat settings', { skip: missing !== undefined 
     await tap('#avatar-sheet .sample[data-sample="1"]');
     await page.fill('#nickname-input', 'Risky avatar');
     await tap('#save');
-    assert.match(await status(), /^Saved: Risky avatar, with the uploaded avatar\.$/);
+    // With delayMs 0 the verdict may remove the avatar before the nickname's answer comes back (dev
+    // checks the nickname with msg_sec_check first, issue 14): the saved nickname is what is certain
+    // here; the avatar's removal is checked below, once the push is in.
+    assert.match(await status(), /^Saved: Risky avatar, with (the uploaded|no) avatar\.$/);
     // The watcher puts WeChat's own push in the trace once it was delivered.
     const row = await page.waitForSelector('#trace .row.push:has-text("wxa_media_check")');
     const text = (await row.textContent()) ?? '';
