@@ -10,6 +10,35 @@ import { type Answer, call, serveEnv } from './http.ts';
 import { answeredBy, untilWorkersListening, workerEvents } from './workers.ts';
 
 const inCI = Boolean(process.env.CI);
+const withoutRedisServer = { skip: redisServerProblem !== undefined && !inCI ? redisServerProblem : false };
+
+/**
+ * For the calling describe: the emulator, a redis-server of its own and `serve` with two workers
+ * (plus `env`), started before its tests (resolving once both workers listen) and stopped after.
+ */
+function twoWorkers(env: Record<string, string>) {
+  const emulator = startEmulator({ apps: [{ appid: APPID, secret: SECRET }], logger: false });
+  let redis: RedisProcess | undefined;
+  let serve: ServeProcess | undefined;
+  const stack = {
+    emulator,
+    workers: [] as number[],
+    serve: (): ServeProcess => serve ?? assert.fail('serve did not start'),
+    redis: (): RedisProcess => redis ?? assert.fail('redis-server did not start'),
+  };
+  before(async () => {
+    if (redisServerProblem) throw new Error(`${redisServerProblem} — CI is set, so this fails instead of skipping`);
+    redis = await RedisProcess.start();
+    serve = await startServeProcess(serveEnv((await emulator).url, { REDIS_URL: redis.url, WORKERS: '2', ...env }));
+    stack.workers = await untilWorkersListening(serve, 2);
+  });
+  after(async () => {
+    await serve?.stop();
+    await redis?.stop();
+    await (await emulator).close();
+  });
+  return stack;
+}
 
 /**
  * `weapp-auth serve --workers 2` (here WORKERS=2) as real processes: a primary and two workers
@@ -17,14 +46,12 @@ const inCI = Boolean(process.env.CI);
  * Each request goes over a fresh connection, which node:cluster hands to the workers in turn; the
  * workers' request log lines (with their pid) say which one answered.
  */
-describe('serve --workers', {
-  skip: redisServerProblem !== undefined && !inCI ? redisServerProblem : false,
-}, () => {
-  const emulator = startEmulator({ apps: [{ appid: APPID, secret: SECRET }], logger: false });
-  let redis: RedisProcess;
-  let serve: ServeProcess;
+describe('serve --workers', withoutRedisServer, () => {
+  const stack = twoWorkers({});
+  const emulator = stack.emulator;
   let workers: number[] = [];
   let user = 0;
+  let serve: ServeProcess;
 
   const login = async (): Promise<Answer> => {
     const { code } = (await emulator).control.login(APPID, `workers-${++user}`);
@@ -40,17 +67,9 @@ describe('serve --workers', {
         .map((r) => r.pid),
     );
 
-  before(async () => {
-    if (redisServerProblem) throw new Error(`${redisServerProblem} — CI is set, so this fails instead of skipping`);
-    redis = await RedisProcess.start();
-    serve = await startServeProcess(serveEnv((await emulator).url, { REDIS_URL: redis.url, WORKERS: '2' }));
-    workers = await untilWorkersListening(serve, 2);
-  });
-
-  after(async () => {
-    await serve?.stop();
-    await redis?.stop();
-    await (await emulator).close();
+  before(() => {
+    serve = stack.serve();
+    workers = stack.workers;
   });
 
   it('two workers answer, each from its own process; /metrics counts both', async () => {
@@ -128,26 +147,14 @@ describe('serve --workers', {
   });
 });
 
-describe('serve --workers, login rate limit', {
-  skip: redisServerProblem !== undefined && !inCI ? redisServerProblem : false,
-}, () => {
-  const emulator = startEmulator({ apps: [{ appid: APPID, secret: SECRET }], logger: false });
-  let redis: RedisProcess;
+describe('serve --workers, login rate limit', withoutRedisServer, () => {
+  const stack = twoWorkers({ LOGIN_RATE_LIMIT: '4' });
+  const emulator = stack.emulator;
   let serve: ServeProcess;
-
-  before(async () => {
-    if (redisServerProblem) throw new Error(`${redisServerProblem} — CI is set, so this fails instead of skipping`);
-    redis = await RedisProcess.start();
-    serve = await startServeProcess(
-      serveEnv((await emulator).url, { REDIS_URL: redis.url, WORKERS: '2', LOGIN_RATE_LIMIT: '4' }),
-    );
-    await untilWorkersListening(serve, 2);
-  });
-
-  after(async () => {
-    await serve?.stop();
-    await redis?.stop();
-    await (await emulator).close();
+  let redis: RedisProcess;
+  before(() => {
+    serve = stack.serve();
+    redis = stack.redis();
   });
 
   it('is counted once across workers', async () => {
