@@ -13,6 +13,7 @@ import type {
   UserRiskRankInput,
 } from './inputs.ts';
 import { silentLogger, type WeChatLogger } from './logger.ts';
+import { type MediaCheckAsyncInput, type MediaCheckAsyncResult, parseMediaCheckAsync } from './media-check.ts';
 import {
   type AccessTokenResult,
   type Code2SessionResult,
@@ -28,7 +29,6 @@ import {
   type UserRiskRankResult,
   type WxaCodeImage,
 } from './responses.ts';
-import { type MediaCheckAsyncInput, type MediaCheckAsyncResult, parseMediaCheckAsync } from './media-check.ts';
 import { DEFAULT_RETRY, type RetryOptions } from './retry.ts';
 import { type CallSpec, type WeChatCallEvent, WeChatTransport } from './transport.ts';
 
