@@ -16,6 +16,11 @@ export function devPushSetting(appid: string): string {
   return `${appid}:${alnum(32)}:${alnum(43)}`;
 }
 
+/** Whether a WEAPP_APPS value (unset: dev's own demo app) lists `appid`. */
+export function listsApp(weappApps: string | undefined, appid: string): boolean {
+  return weappApps === undefined || weappApps.split(',').some((entry) => entry.trim().split(':')[0] === appid);
+}
+
 /**
  * Points the emulator's message push for `appid` at the server's /wechat/push/{appid}, as an
  * operator saves it in mp.weixin.qq.com: the emulator first runs WeChat's URL check against the

@@ -5,7 +5,7 @@ import { buildServer } from '../../server/app.ts';
 import { createServerContext, type OwnedServerContext } from '../../server/services.ts';
 import { DEMO_APP, DEV_PORTS, devSecretKey, devWebClients } from '../dev-defaults.ts';
 import { type ChosenPort, choosePort, devPortSettings, PortSettingError } from '../dev-ports.ts';
-import { configureDevPush, devPushSetting } from '../dev-push.ts';
+import { configureDevPush, devPushSetting, listsApp } from '../dev-push.ts';
 import { removeDevState, writeDevState } from '../dev-state.ts';
 import { configFromEnvironment, loadDotEnv } from '../env.ts';
 import { exitWithStartupProblem } from '../startup-problem.ts';
@@ -73,8 +73,10 @@ export function registerDev(program: Command): void {
           // WeChat's content check, played by the emulator (its rules: "risky-word", "赌博"…), so the
           // playground's nickname demo shows a refusal as production would; CONTENT_CHECK=off skips it.
           ...(process.env.CONTENT_CHECK === undefined && { CONTENT_CHECK: 'on' }),
-          // WeChat's message push, played by the emulator: a Token and key for this run only.
-          ...(process.env.WEAPP_PUSH === undefined && { WEAPP_PUSH: devPushSetting(DEMO_APP.appid) }),
+          // WeChat's message push, played by the emulator: a Token and key for this run only — for
+          // the demo app, so only when WEAPP_APPS (if set) still lists it.
+          ...(process.env.WEAPP_PUSH === undefined &&
+            listsApp(process.env.WEAPP_APPS, DEMO_APP.appid) && { WEAPP_PUSH: devPushSetting(DEMO_APP.appid) }),
           // Scan to log in on a website: the playground's own origin is the website.
           ...(process.env.WEB_CLIENTS === undefined && devWebClients(ports.server.port)),
         },
