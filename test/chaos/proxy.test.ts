@@ -110,9 +110,10 @@ async function behindNginx(h: DialectHarness, trustProxy: string | undefined) {
     seenAddresses(): string[] {
       const seen = new Set<string>();
       for (const line of stack.logs.join('').split('\n')) {
-        if (!line.includes('"remoteAddress"')) continue;
-        const { req } = JSON.parse(line) as { req?: { url?: string; remoteAddress?: string } };
-        if (req?.url === '/v1/login' && req.remoteAddress) seen.add(req.remoteAddress);
+        // The one request line (src/server/logger.ts): url and the client address as `ip`.
+        if (!line.includes('"request completed"')) continue;
+        const { url, ip } = JSON.parse(line) as { url?: string; ip?: string };
+        if (url === '/v1/login' && ip) seen.add(ip);
       }
       return [...seen];
     },
