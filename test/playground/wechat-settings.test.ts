@@ -1,22 +1,18 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchChromiumProfile, skipWithoutChromium } from '../helpers/chromium.ts';
 import { type DevProcess, startDevProcess } from '../helpers/dev-process.ts';
 import { phoneStatus, tapPhone } from './phone-page.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const inCI = Boolean(process.env.CI);
-const missing = existsSync(CHROMIUM)
-  ? undefined
-  : `no chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH); the browser test is skipped`;
 
 /** The playground's "In WeChat's settings" panel in chromium: the revocation, its push in the trace, its effect. */
-describe('playground: revoke in WeChat settings', { skip: missing !== undefined && !inCI ? missing : false }, () => {
+describe('playground: revoke in WeChat settings', { skip: skipWithoutChromium }, () => {
   let dev: DevProcess | undefined;
   let browser: BrowserContext | undefined;
   let page: Page;
@@ -24,7 +20,6 @@ describe('playground: revoke in WeChat settings', { skip: missing !== undefined 
   let emulator = '';
 
   before(async () => {
-    if (missing) throw new Error(`${missing} — CI is set, so this fails instead of skipping`);
     const build = spawnSync(process.execPath, [join(root, 'scripts/build-miniprogram.mjs'), '--only', 'playground'], {
       cwd: root,
       encoding: 'utf8',
@@ -34,19 +29,7 @@ describe('playground: revoke in WeChat settings', { skip: missing !== undefined 
       env: { PORT: '0', WEAPP_PUSH: undefined, CONTENT_CHECK: 'on' },
     });
     ({ playground = '', emulator = '' } = dev.urls);
-    browser = await chromium.launchPersistentContext(join(dev.dir, 'chromium-profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1400, height: 880 },
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromiumProfile(join(dev.dir, 'chromium-profile'));
     page = browser.pages()[0] ?? (await browser.newPage());
   });
 
