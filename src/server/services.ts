@@ -162,7 +162,8 @@ export async function createServerContext(
       tokens,
       metrics,
       // Without Redis a code sent to two instances at once costs one CODE_USED; the SDK retries it.
-      codeExchanges: new CodeExchanges(config.redisUrl ? fallback('login_code') : cache, store.box),
+      // In one process the exchange's shared promise covers duplicates without the cache.
+      codeExchanges: new CodeExchanges(config.redisUrl ? fallback('login_code') : undefined, store.box),
       qrLogin,
       media: options.media ?? mediaStoreFor(config),
       now,

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytesPooled } from './random-bytes.ts';
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
 
@@ -28,5 +28,5 @@ export type IdPrefix = 'u' | 'i' | 's' | 'c' | 'a';
  * named (and their secrets bound to the name) before they are inserted.
  */
 export function newId(prefix: IdPrefix): string {
-  return `${prefix}_${base32(randomBytes(16))}`;
+  return `${prefix}_${base32(randomBytesPooled(16))}`;
 }

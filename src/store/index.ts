@@ -30,6 +30,7 @@ export {
 export { forgetReplacedMediaBefore, listReplacedMediaSince, recordReplacedMedia } from './replaced-media.ts';
 export { type ResealResult, resealAll } from './reseal.ts';
 export { createSecretBox, parseSecretKey, type SecretBox, type SecretPurpose } from './secret-box.ts';
+export { randomBytesPooled } from './random-bytes.ts';
 export {
   createSession,
   deleteExpiredSessions,

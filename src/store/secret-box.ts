@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync } from 'node:crypto';
+import { randomBytesPooled } from './random-bytes.ts';
 import { StoreError } from './errors.ts';
 
 /** What a secret is for; each purpose gets its own subkey, so one can never be opened as the other. */
@@ -89,7 +90,7 @@ export function createSecretBox(
 
   return Object.freeze({
     seal(purpose: SecretPurpose, context: string, plaintext: string): string {
-      const iv = randomBytes(IV_BYTES);
+      const iv = randomBytesPooled(IV_BYTES);
       const cipher = createCipheriv('aes-256-gcm', subkey(purpose), iv);
       cipher.setAAD(aad(purpose, context));
       const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final(), cipher.getAuthTag()]);

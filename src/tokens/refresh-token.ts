@@ -1,4 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { randomBytesPooled } from '../store/index.ts';
 
 const PREFIX = 'rt_';
 const FORMAT = /^rt_[A-Za-z0-9_-]{43}$/;
@@ -8,7 +9,7 @@ const FORMAT = /^rt_[A-Za-z0-9_-]{43}$/;
  * does not hand out sessions. 256 bits of entropy make a slow hash unnecessary.
  */
 export function newRefreshToken(): { token: string; hash: string } {
-  const token = `${PREFIX}${randomBytes(32).toString('base64url')}`;
+  const token = `${PREFIX}${randomBytesPooled(32).toString('base64url')}`;
   return { token, hash: hashRefreshToken(token) };
 }
 
