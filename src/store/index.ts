@@ -27,10 +27,10 @@ export {
   type PhoneLinkRefusal,
   type PhoneLinkResult,
 } from './phone-link.ts';
+export { randomBytesPooled } from './random-bytes.ts';
 export { forgetReplacedMediaBefore, listReplacedMediaSince, recordReplacedMedia } from './replaced-media.ts';
 export { type ResealResult, resealAll } from './reseal.ts';
 export { createSecretBox, parseSecretKey, type SecretBox, type SecretPurpose } from './secret-box.ts';
-export { randomBytesPooled } from './random-bytes.ts';
 export {
   createSession,
   deleteExpiredSessions,

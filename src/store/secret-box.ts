@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, hkdfSync } from 'node:crypto';
-import { randomBytesPooled } from './random-bytes.ts';
 import { StoreError } from './errors.ts';
+import { randomBytesPooled } from './random-bytes.ts';
 
 /** What a secret is for; each purpose gets its own subkey, so one can never be opened as the other. */
 export type SecretPurpose = 'session-key' | 'signing-key';

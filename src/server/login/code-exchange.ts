@@ -40,11 +40,7 @@ export class CodeExchanges {
       if (await cache.setIfAbsent(lockKey, owner, LOCK_TTL_MS)) {
         try {
           const result = await exchange();
-          await cache.set(
-            resultKey,
-            this.#box.seal('session-key', resultKey, JSON.stringify(result)),
-            RESULT_TTL_MS,
-          );
+          await cache.set(resultKey, this.#box.seal('session-key', resultKey, JSON.stringify(result)), RESULT_TTL_MS);
           return result;
         } finally {
           await cache.deleteIfEquals(lockKey, owner);
