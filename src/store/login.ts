@@ -1,5 +1,5 @@
-import type { Kysely, Selectable, Transaction } from 'kysely';
-import { isUniqueViolation } from './dialects.ts';
+import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
+import { isPostgres, isUniqueViolation } from './dialects.ts';
 import { isStoreError, UnionIdConflictError } from './errors.ts';
 import { type Identity, toIdentity } from './identities.ts';
 import { newId } from './ids.ts';
@@ -44,11 +44,12 @@ export async function upsertIdentityOnLogin(
 ): Promise<LoginResult> {
   // WeChat omits unionid, but a hand-written caller may pass "": both mean "none".
   const unionid = input.unionid || undefined;
+  const fingerprints = store.box.fingerprints('session-key', input.sessionKey);
   // Two rounds suffice: a lost race means the identity exists for the second look.
   for (let round = 0; round < 2; round++) {
-    const existing = await findIdentityWithUser(store.db, input.appid, input.openid);
-    if (existing) return returningLogin(store, existing, input.sessionKey, unionid, now);
-    const created = await firstLogin(store, input, unionid, now);
+    const existing = await touchIdentity(store.db, input.appid, input.openid, now);
+    if (existing) return returningLogin(store, existing, input.sessionKey, fingerprints, unionid, now);
+    const created = await firstLogin(store, input, fingerprints[0] ?? null, unionid, now);
     if (created) return created;
   }
   throw new Error(`identity ${input.appid}/${input.openid} neither found nor created`);
@@ -63,34 +64,87 @@ const IDENTITY_COLUMNS = Object.keys({
   unionid: true,
   session_key_current: true,
   session_key_previous: true,
+  session_key_fingerprint: true,
   session_key_updated_at: true,
   created_at: true,
   last_login_at: true,
 } satisfies Record<keyof IdentitiesTable, true>) as (keyof IdentitiesTable)[];
 
-/** The identity and its user in one statement: the identity's columns come back prefixed `i_`. */
-async function findIdentityWithUser(
+/** Every user column, likewise. */
+const USER_COLUMNS = Object.keys({
+  id: true,
+  unionid: true,
+  nickname: true,
+  avatar_url: true,
+  gender: true,
+  country: true,
+  province: true,
+  city: true,
+  language: true,
+  phone_number: true,
+  phone_country_code: true,
+  phone_verified_at: true,
+  nickname_review: true,
+  created_at: true,
+  updated_at: true,
+  deletion_requested_at: true,
+  deletion_due_at: true,
+  avatar_review: true,
+} satisfies Record<keyof UsersTable, true>) as (keyof UsersTable)[];
+
+/** The identity's columns in a RETURNING list, prefixed `i_` beside the user's (the names overlap). */
+const IDENTITY_RETURNING = IDENTITY_COLUMNS.map((c) => `identities.${c} as i_${c}`).join(', ');
+
+/**
+ * A returning login's one statement, per dialect: it stamps the identity's last login and answers
+ * the identity with its user. PostgreSQL joins the user with UPDATE … FROM; SQLite's RETURNING
+ * cannot name a FROM table's columns, so there the user comes as one JSON object from a subquery
+ * on its primary key (measured: half the cost of a subquery per column). Written as SQL text, not
+ * built with Kysely's query builder: building and compiling this query cost 45-200 µs of CPU per
+ * login, the text about 2.
+ */
+const TOUCH_RETURNING = {
+  postgres: sql.raw(`${IDENTITY_RETURNING}, users.*`),
+  sqlite: sql.raw(
+    `${IDENTITY_RETURNING}, (select json_object(${USER_COLUMNS.map((c) => `'${c}', ${c}`).join(', ')}) ` +
+      'from users where users.id = identities.user_id) as user_json',
+  ),
+};
+
+/**
+ * Stamps the identity's last login and answers it with its user, or undefined when (appid,
+ * openid) is new: the whole of a returning login's database work when the session key is the one
+ * we hold, which the fingerprint that comes back tells.
+ */
+async function touchIdentity(
   db: Kysely<Database>,
   appid: string,
   openid: string,
+  now: number,
 ): Promise<{ identity: Selectable<IdentitiesTable>; user: User } | undefined> {
-  const row = await db
-    .selectFrom('identities')
-    .innerJoin('users', 'users.id', 'identities.user_id')
-    .selectAll('users')
-    .select(IDENTITY_COLUMNS.map((c) => `identities.${c} as i_${c}` as const))
-    .where('identities.appid', '=', appid)
-    .where('identities.openid', '=', openid)
-    .executeTakeFirst();
+  const postgres = isPostgres(db);
+  const { rows } = postgres
+    ? await sql<Record<string, unknown>>`
+        update identities set last_login_at = ${now} from users
+        where identities.appid = ${appid} and identities.openid = ${openid} and users.id = identities.user_id
+        returning ${TOUCH_RETURNING.postgres}`.execute(db)
+    : await sql<Record<string, unknown>>`
+        update identities set last_login_at = ${now} where appid = ${appid} and openid = ${openid}
+        returning ${TOUCH_RETURNING.sqlite}`.execute(db);
+  const row = rows[0];
   if (!row) return undefined;
-  const record = row as unknown as Record<string, unknown>;
-  const identity = Object.fromEntries(IDENTITY_COLUMNS.map((c) => [c, record[`i_${c}`]]));
-  return { identity: identity as Selectable<IdentitiesTable>, user: toUser(row as Selectable<UsersTable>) };
+  const identity = Object.fromEntries(IDENTITY_COLUMNS.map((c) => [c, row[`i_${c}`]]));
+  const user = postgres ? row : (JSON.parse(row.user_json as string) as Record<string, unknown>);
+  return {
+    identity: identity as unknown as Selectable<IdentitiesTable>,
+    user: toUser(user as unknown as Selectable<UsersTable>),
+  };
 }
 
 async function firstLogin(
   store: Pick<Store, 'db' | 'box'>,
   input: LoginInput,
+  fingerprint: string | null,
   unionid: string | undefined,
   now: number,
 ): Promise<LoginResult | undefined> {
@@ -108,6 +162,7 @@ async function firstLogin(
           openid: input.openid,
           unionid: unionid ?? null,
           session_key_current: sealed,
+          session_key_fingerprint: fingerprint,
           session_key_updated_at: now,
           created_at: now,
           last_login_at: now,
@@ -147,55 +202,82 @@ async function claimUser(
 }
 
 /**
- * A known identity logs in again: one statement. When WeChat rotated the session key, the new
- * one becomes current and the current one previous inside that statement (SQL reads the row it
- * is writing, under its lock), so two logins of one identity rotate its key one after the other,
- * never both from the same "current".
+ * A known identity logs in again, after {@link touchIdentity} stamped it. When the fingerprint
+ * says WeChat sent the key we hold — the common case — that statement was all. Otherwise
+ * {@link storeSessionKey} stores the new key.
  */
 async function returningLogin(
   store: Pick<Store, 'db' | 'box'>,
   found: { identity: Selectable<IdentitiesTable>; user: User },
   sessionKey: string,
+  fingerprints: readonly string[],
   unionid: string | undefined,
   now: number,
 ): Promise<LoginResult> {
   const seen = found.identity;
-  const current = openOrUndefined(store, seen);
   let row =
-    current === sessionKey
-      ? await store.db
-          .updateTable('identities')
-          .set({ last_login_at: now })
-          .where('id', '=', seen.id)
-          .returningAll()
-          .executeTakeFirstOrThrow()
-      : await store.db
-          .updateTable('identities')
-          .set((eb) => ({
-            session_key_current: store.box.seal('session-key', seen.id, sessionKey),
-            // A key we cannot open (WEAPP_SECRET_KEY changed) is worthless as a fallback: drop it,
-            // unless a concurrent login replaced it meanwhile.
-            session_key_previous:
-              current === undefined
-                ? eb
-                    .case()
-                    .when('session_key_current', '=', seen.session_key_current)
-                    .then(null)
-                    .else(eb.ref('session_key_current'))
-                    .end()
-                : eb.ref('session_key_current'),
-            session_key_updated_at: now,
-            last_login_at: now,
-          }))
-          .where('id', '=', seen.id)
-          .returningAll()
-          .executeTakeFirstOrThrow();
+    seen.session_key_fingerprint !== null && fingerprints.includes(seen.session_key_fingerprint)
+      ? seen
+      : await storeSessionKey(store, seen, sessionKey, fingerprints, now);
   let user = found.user;
   if (unionid !== undefined && row.unionid !== unionid) {
     row = await linkUnionId(store.db, row, unionid, now);
     user = (await findUserById(store.db, row.user_id)) ?? user;
   }
   return { user, identity: toIdentity(row), isNewUser: false };
+}
+
+/**
+ * The fingerprint differs from the new key's, or is missing (a row from before migration 0006, or
+ * one fingerprinted under a secret key since replaced). The stored key is opened to tell why: the
+ * same key only gets its fingerprint; a new one becomes current and the current one previous.
+ * The decision is taken again in SQL, on the row as it is under the statement's lock, so two
+ * logins of one identity rotate its key one after the other, never both from the same "current",
+ * and a login that finds its key already stored by a concurrent one rotates nothing.
+ */
+async function storeSessionKey(
+  store: Pick<Store, 'db' | 'box'>,
+  seen: Selectable<IdentitiesTable>,
+  sessionKey: string,
+  fingerprints: readonly string[],
+  now: number,
+): Promise<Selectable<IdentitiesTable>> {
+  const current = openOrUndefined(store, seen);
+  const sealed = store.box.seal('session-key', seen.id, sessionKey);
+  return store.db
+    .updateTable('identities')
+    .set((eb) => {
+      const sameKey = eb.or([
+        eb('session_key_fingerprint', 'in', fingerprints),
+        // The row still holds the key we opened, and it is this one: only the fingerprint was missing.
+        ...(current === sessionKey ? [eb('session_key_current', '=', seen.session_key_current)] : []),
+      ]);
+      return {
+        session_key_current: eb.case().when(sameKey).then(eb.ref('session_key_current')).else(sealed).end(),
+        session_key_previous: eb
+          .case()
+          .when(sameKey)
+          .then(eb.ref('session_key_previous'))
+          .else(
+            // A key we cannot open (WEAPP_SECRET_KEY changed) is worthless as a fallback: drop it,
+            // unless a concurrent login replaced it meanwhile.
+            current === undefined
+              ? eb
+                  .case()
+                  .when('session_key_current', '=', seen.session_key_current)
+                  .then(null)
+                  .else(eb.ref('session_key_current'))
+                  .end()
+              : eb.ref('session_key_current'),
+          )
+          .end(),
+        session_key_updated_at: eb.case().when(sameKey).then(eb.ref('session_key_updated_at')).else(now).end(),
+        session_key_fingerprint: fingerprints[0] ?? null,
+      };
+    })
+    .where('id', '=', seen.id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
 }
 
 /**

@@ -26,12 +26,16 @@ export async function resealAll(store: Store, pageSize = 500): Promise<ResealRes
     for (const row of rows) {
       const reseal = (sealed: string) =>
         store.box.seal('session-key', row.id, store.box.open('session-key', row.id, sealed));
+      const current = store.box.open('session-key', row.id, row.session_key_current);
       // Only where the row still holds what we read: a login in between already sealed anew.
       await store.db
         .updateTable('identities')
         .set({
-          session_key_current: reseal(row.session_key_current),
+          session_key_current: store.box.seal('session-key', row.id, current),
           session_key_previous: row.session_key_previous === null ? null : reseal(row.session_key_previous),
+          // Under the new key too (and filled in where it was missing), so that a login after the
+          // previous key is dropped still recognises the key it holds.
+          session_key_fingerprint: store.box.fingerprints('session-key', current)[0] ?? null,
         })
         .where('id', '=', row.id)
         .where('session_key_current', '=', row.session_key_current)

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, hkdfSync } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, createSecretKey, hkdfSync, type KeyObject } from 'node:crypto';
 import { StoreError } from './errors.ts';
 import { randomBytesPooled } from './random-bytes.ts';
 
@@ -14,6 +14,13 @@ export interface SecretBox {
   seal(purpose: SecretPurpose, context: string, plaintext: string): string;
   /** Throws a StoreError (`MALFORMED_CIPHERTEXT`, `UNSUPPORTED_CIPHERTEXT_VERSION`, `DECRYPT_FAILED`). */
   open(purpose: SecretPurpose, context: string, sealed: string): string;
+  /**
+   * Keyed fingerprints of `plaintext` (HMAC-SHA256 under a subkey of its own per purpose, base64url):
+   * equal plaintexts give equal fingerprints, so SQL can tell whether a stored secret changed
+   * without opening it, and the database alone cannot test a guess (unlike a plain hash). One per
+   * key, the current key's first: a fingerprint stored under a previous key still matches.
+   */
+  fingerprints(purpose: SecretPurpose, plaintext: string): readonly string[];
 }
 
 const VERSION = 'v1';
@@ -51,6 +58,23 @@ function keyring(master: Buffer) {
   };
 }
 
+/** The HMAC key for one purpose's fingerprints: HKDF with its own info, so it is independent of the AES subkey. */
+function fingerprintKeys(master: Buffer) {
+  const subkeys = new Map<SecretPurpose, KeyObject>();
+  return (purpose: SecretPurpose): KeyObject => {
+    let key = subkeys.get(purpose);
+    if (!key) {
+      key = createSecretKey(
+        Buffer.from(
+          hkdfSync('sha256', master, 'weapp-auth secret box', `weapp-auth/${VERSION}/${purpose}/fingerprint`, 32),
+        ),
+      );
+      subkeys.set(purpose, key);
+    }
+    return key;
+  };
+}
+
 function masterKey(secretKey: string | Uint8Array): Buffer {
   const master = typeof secretKey === 'string' ? parseSecretKey(secretKey) : Buffer.from(secretKey);
   if (master.length !== 32) throw new StoreError('INVALID_SECRET_KEY', 'The secret key must be exactly 32 bytes.');
@@ -69,7 +93,9 @@ export function createSecretBox(
   secretKey: string | Uint8Array,
   previousKeys: readonly (string | Uint8Array)[] = [],
 ): SecretBox {
-  const [current, ...older] = [secretKey, ...previousKeys].map((k) => keyring(masterKey(k)));
+  const masters = [secretKey, ...previousKeys].map(masterKey);
+  const [current, ...older] = masters.map(keyring);
+  const fingerprintKeyrings = masters.map(fingerprintKeys);
   const subkey = current as ReturnType<typeof keyring>;
   const aad = (purpose: SecretPurpose, context: string) => Buffer.from(`${purpose}\0${context}`, 'utf8');
 
@@ -127,6 +153,12 @@ export function createSecretBox(
         'DECRYPT_FAILED',
         `A sealed ${purpose} did not authenticate: WEAPP_SECRET_KEY changed (list the old one in WEAPP_SECRET_KEY_PREVIOUS), the value was altered, or it was copied from another row.`,
         { cause },
+      );
+    },
+
+    fingerprints(purpose: SecretPurpose, plaintext: string): readonly string[] {
+      return fingerprintKeyrings.map((keyOf) =>
+        createHmac('sha256', keyOf(purpose)).update(plaintext, 'utf8').digest('base64url'),
       );
     },
   });

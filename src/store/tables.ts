@@ -52,6 +52,12 @@ export interface IdentitiesTable {
   /** Sealed with the identity id as context. */
   session_key_current: string;
   session_key_previous: string | null;
+  /**
+   * HMAC-SHA256 of the current session key under a subkey of the secret key (SecretBox.fingerprints):
+   * lets SQL tell whether a login brought a new key. NULL on rows from before migration 0006 until
+   * their next login.
+   */
+  session_key_fingerprint: string | null;
   session_key_updated_at: number;
   created_at: number;
   last_login_at: number;

@@ -36,6 +36,7 @@ forEachDialect('store lifecycle', (h) => {
       '0003_replaced_media',
       '0004_user_rights',
       '0005_avatar_checks',
+      '0006_session_key_fingerprint',
     ]);
     assert.deepEqual(await migrateToLatest(database), []);
     const tables = await database.db.introspection.getTables();

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { it } from 'node:test';
+import { Migrator } from 'kysely';
 import {
   findIdentity,
   findIdentityForUser,
@@ -8,12 +9,16 @@ import {
   getSessionKeys,
   type LoginInput,
   listUnionIdConflicts,
+  openDatabase,
+  resealAll,
+  type Store,
   StoreError,
   setUserPhone,
   UnionIdConflictError,
   updateUserProfile,
   upsertIdentityOnLogin,
 } from '../../src/store/index.ts';
+import { migrationProvider } from '../../src/store/migrations/index.ts';
 import { forEachDialect } from '../helpers/databases.ts';
 import { APP_A, APP_B, openid, sessionKey, unionid } from '../helpers/wechat-ids.ts';
 
@@ -62,6 +67,169 @@ forEachDialect('upsertIdentityOnLogin', (h) => {
 
     const third = await upsertIdentityOnLogin(store, { ...input, sessionKey: k3 }, 5000);
     assert.deepEqual(getSessionKeys(store, third.identity), { current: k3, previous: k2 });
+  });
+
+  it('keeps a keyed fingerprint of the current session key, changed exactly when the key changes', async () => {
+    const store = await h.openStore();
+    const [k1, k2] = [sessionKey(), sessionKey()];
+    const input = { appid: APP_A, openid: openid() };
+    const raw = () =>
+      store.db
+        .selectFrom('identities')
+        .select(['session_key_current', 'session_key_fingerprint'])
+        .where('openid', '=', input.openid)
+        .executeTakeFirstOrThrow();
+
+    await upsertIdentityOnLogin(store, { ...input, sessionKey: k1 }, 1000);
+    const first = await raw();
+    assert.match(first.session_key_fingerprint ?? '', /^[A-Za-z0-9_-]{43}$/);
+    // Keyed: neither the key nor its plain hash, so the database alone cannot test a guessed key.
+    for (const plain of [k1, createHash('sha256').update(k1).digest('base64url')]) {
+      assert.ok(!(first.session_key_fingerprint ?? '').includes(plain));
+    }
+    await upsertIdentityOnLogin(store, { ...input, sessionKey: k1 }, 2000);
+    // The same key: nothing about it is written, not even a fresh seal.
+    assert.deepEqual(await raw(), first);
+
+    await upsertIdentityOnLogin(store, { ...input, sessionKey: k2 }, 3000);
+    const second = await raw();
+    assert.notEqual(second.session_key_fingerprint, first.session_key_fingerprint);
+    assert.notEqual(second.session_key_current, first.session_key_current);
+    await upsertIdentityOnLogin(store, { ...input, sessionKey: k2 }, 4000);
+    assert.deepEqual(await raw(), second);
+
+    // Another secret key fingerprints the same session key differently.
+    const other = await h.openStore({ secretKey: randomBytes(32) });
+    await upsertIdentityOnLogin(other, { ...input, sessionKey: k2 }, 5000);
+    const elsewhere = await other.db
+      .selectFrom('identities')
+      .select('session_key_fingerprint')
+      .executeTakeFirstOrThrow();
+    assert.notEqual(elsewhere.session_key_fingerprint, second.session_key_fingerprint);
+  });
+
+  it('a row without a fingerprint keeps its keys on a login with the same key, and gets one', async () => {
+    const store = await h.openStore();
+    const [k1, k2, k3] = [sessionKey(), sessionKey(), sessionKey()];
+    const input = { appid: APP_A, openid: openid() };
+    await upsertIdentityOnLogin(store, { ...input, sessionKey: k1 }, 1000);
+    await upsertIdentityOnLogin(store, { ...input, sessionKey: k2 }, 2000);
+    const withFingerprint = await store.db
+      .selectFrom('identities')
+      .select('session_key_fingerprint')
+      .executeTakeFirstOrThrow();
+    const forget = () => store.db.updateTable('identities').set({ session_key_fingerprint: null }).execute();
+
+    await forget();
+    const same = await upsertIdentityOnLogin(store, { ...input, sessionKey: k2 }, 3000);
+    assert.deepEqual(getSessionKeys(store, same.identity), { current: k2, previous: k1 });
+    assert.equal(same.identity.sessionKeyUpdatedAt, 2000);
+    assert.equal(same.identity.lastLoginAt, 3000);
+    assert.deepEqual(
+      await store.db.selectFrom('identities').select('session_key_fingerprint').executeTakeFirstOrThrow(),
+      withFingerprint,
+    );
+
+    await forget();
+    const rotated = await upsertIdentityOnLogin(store, { ...input, sessionKey: k3 }, 4000);
+    assert.deepEqual(getSessionKeys(store, rotated.identity), { current: k3, previous: k2 });
+    assert.equal(rotated.identity.sessionKeyUpdatedAt, 4000);
+    const again = await upsertIdentityOnLogin(store, { ...input, sessionKey: k3 }, 5000);
+    assert.deepEqual(getSessionKeys(store, again.identity), { current: k3, previous: k2 });
+    assert.equal(again.identity.sessionKeyUpdatedAt, 4000);
+  });
+
+  it('20 concurrent logins bringing one new key rotate it in once, keeping the real previous key', async () => {
+    const store = await h.openStore();
+    const [k1, k2] = [sessionKey(), sessionKey()];
+    const input = { appid: APP_A, openid: openid() };
+    await upsertIdentityOnLogin(store, { ...input, sessionKey: k1 }, 1000);
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => upsertIdentityOnLogin(store, { ...input, sessionKey: k2 }, 2000)),
+    );
+    for (const r of results) assert.deepEqual(getSessionKeys(store, r.identity), { current: k2, previous: k1 });
+    const final = await findIdentity(store.db, APP_A, input.openid);
+    assert.deepEqual(getSessionKeys(store, final!), { current: k2, previous: k1 });
+  });
+
+  it('recognises a key fingerprinted under the previous WEAPP_SECRET_KEY, and after reseal under the new one', async () => {
+    const oldKey = randomBytes(32);
+    const newKey = randomBytes(32);
+    const database = await h.freshDatabase();
+    const [k1, k2] = [sessionKey(), sessionKey()];
+    const input = { appid: APP_A, openid: openid() };
+    const before = await h.openStore({ database, secretKey: oldKey });
+    await upsertIdentityOnLogin(before, { ...input, sessionKey: k1 }, 1000);
+    await upsertIdentityOnLogin(before, { ...input, sessionKey: k2 }, 2000);
+    await before.close();
+
+    const during = await h.openStore({ database, secretKey: newKey, previousSecretKeys: [oldKey] });
+    const same = await upsertIdentityOnLogin(during, { ...input, sessionKey: k2 }, 3000);
+    assert.deepEqual(getSessionKeys(during, same.identity), { current: k2, previous: k1 });
+    assert.equal(same.identity.sessionKeyUpdatedAt, 2000);
+    await resealAll(during);
+    await during.close();
+
+    const after = await h.openStore({ database, secretKey: newKey });
+    const later = await upsertIdentityOnLogin(after, { ...input, sessionKey: k2 }, 4000);
+    assert.deepEqual(getSessionKeys(after, later.identity), { current: k2, previous: k1 });
+    assert.equal(later.identity.sessionKeyUpdatedAt, 2000);
+  });
+
+  it('migration 0006 on a database holding identities from before: their logins keep working', async () => {
+    const database = await h.freshDatabase();
+    const bare = h.track(await openDatabase(database));
+    const migrator = new Migrator({
+      db: bare.db,
+      provider: migrationProvider,
+      ...(bare.schema !== undefined && { migrationTableSchema: bare.schema }),
+    });
+    const { error } = await migrator.migrateTo('0005_avatar_checks');
+    assert.equal(error, undefined);
+    // Rows as the code before 0006 wrote them: sealed keys, no fingerprint column.
+    const store: Store = await h.openStore({ database, migrate: false });
+    const [k1, k2, k3] = [sessionKey(), sessionKey(), sessionKey()];
+    const old = [
+      { id: 'i_aaaaaaaaaaaaaaaaaaaaaaaaaa', openid: openid(), current: k2, previous: k1 },
+      { id: 'i_bbbbbbbbbbbbbbbbbbbbbbbbbb', openid: openid(), current: k2, previous: null },
+    ];
+    for (const [n, row] of old.entries()) {
+      const userId = `u_${String(n).repeat(26)}`;
+      // biome-ignore lint/suspicious/noExplicitAny: the schema of before 0006, which today's types no longer describe
+      const db = bare.db as any;
+      await db.insertInto('users').values({ id: userId, created_at: 1, updated_at: 1 }).execute();
+      await db
+        .insertInto('identities')
+        .values({
+          id: row.id,
+          user_id: userId,
+          appid: APP_A,
+          openid: row.openid,
+          unionid: null,
+          session_key_current: store.box.seal('session-key', row.id, row.current),
+          session_key_previous: row.previous && store.box.seal('session-key', row.id, row.previous),
+          session_key_updated_at: 1,
+          created_at: 1,
+          last_login_at: 1,
+        })
+        .execute();
+    }
+
+    const migrated = await h.openStore({ database });
+    const rows = await migrated.db.selectFrom('identities').select('session_key_fingerprint').execute();
+    assert.deepEqual(rows, [{ session_key_fingerprint: null }, { session_key_fingerprint: null }]);
+
+    const [a, b] = old as [(typeof old)[0], (typeof old)[0]];
+    const same = await upsertIdentityOnLogin(migrated, { appid: APP_A, openid: a.openid, sessionKey: k2 }, 5000);
+    assert.equal(same.isNewUser, false);
+    assert.equal(same.user.id, `u_${'0'.repeat(26)}`);
+    assert.deepEqual(getSessionKeys(migrated, same.identity), { current: k2, previous: k1 });
+    assert.equal(same.identity.sessionKeyUpdatedAt, 1);
+    const rotated = await upsertIdentityOnLogin(migrated, { appid: APP_A, openid: b.openid, sessionKey: k3 }, 6000);
+    assert.deepEqual(getSessionKeys(migrated, rotated.identity), { current: k3, previous: k2 });
+    assert.equal(rotated.identity.sessionKeyUpdatedAt, 6000);
+    const filled = await migrated.db.selectFrom('identities').select('session_key_fingerprint').execute();
+    assert.ok(filled.every((r) => r.session_key_fingerprint !== null));
   });
 
   it('50 concurrent first logins of one user create exactly one user and one identity', async () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { createSecretBox, parseSecretKey, type SecretPurpose, StoreError } from '../../src/store/index.ts';
@@ -136,6 +136,28 @@ describe('secret box', () => {
   });
 });
 
+describe('fingerprints', () => {
+  it('property: equal exactly when the plaintexts are, and the same on every call', () => {
+    fc.assert(
+      fc.property(purpose, fc.string(), fc.string(), (p, a, b) => {
+        const [fa] = box.fingerprints(p, a);
+        assert.equal(box.fingerprints(p, a)[0], fa);
+        assert.equal(fa === box.fingerprints(p, b)[0], a === b);
+        assert.match(fa ?? '', /^[A-Za-z0-9_-]{43}$/);
+      }),
+    );
+  });
+
+  it('is HMAC-SHA256 under a subkey of its own: not a plain hash, not the sealing key, another per purpose', () => {
+    const text = 'tiihtNczf5v6AKRyjwEUhQ==';
+    const [fingerprint] = box.fingerprints('session-key', text);
+    assert.notEqual(fingerprint, createHash('sha256').update(text).digest('base64url'));
+    assert.notEqual(fingerprint, createHmac('sha256', key).update(text).digest('base64url'));
+    assert.notEqual(fingerprint, box.fingerprints('signing-key', text)[0]);
+    assert.notEqual(fingerprint, createSecretBox(randomBytes(32)).fingerprints('session-key', text)[0]);
+  });
+});
+
 describe('secret key rotation', () => {
   const oldKey = randomBytes(32);
   const newKey = randomBytes(32);
@@ -154,6 +176,13 @@ describe('secret key rotation', () => {
     const sealedOld = before.seal('session-key', 'i_1', 'x');
     expectCode(() => during.open('session-key', 'i_2', sealedOld), 'DECRYPT_FAILED');
     expectCode(() => during.open('signing-key', 'i_1', sealedOld), 'DECRYPT_FAILED');
+  });
+
+  it('fingerprints under the new key first, then under each previous one', () => {
+    const [old] = before.fingerprints('session-key', 'tiihtNczf5v6AKRyjwEUhQ==');
+    const [fresh] = createSecretBox(newKey).fingerprints('session-key', 'tiihtNczf5v6AKRyjwEUhQ==');
+    assert.deepEqual(during.fingerprints('session-key', 'tiihtNczf5v6AKRyjwEUhQ=='), [fresh, old]);
+    assert.notEqual(fresh, old);
   });
 
   it('refuses a malformed previous key at once', () => {
