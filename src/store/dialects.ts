@@ -1,12 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { type Dialect, type Kysely, PostgresAdapter, PostgresDialect, SqliteDialect } from 'kysely';
+import { type Dialect, type Kysely, PostgresAdapter, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { DatabaseTarget } from './database-url.ts';
 import { StoreError } from './errors.ts';
 import { SearchPathIntrospector } from './pg-introspector.ts';
 import { isPostgresUnavailable, ResilientPool } from './pg-pool.ts';
+import { GroupCommitSqliteDialect } from './sqlite-group-commit.ts';
 import { CachedStatements } from './sqlite-statements.ts';
 
 export type DialectName = DatabaseTarget['dialect'];
@@ -66,7 +67,7 @@ export const dialects: Readonly<Record<DialectName, DialectAdapter>> = Object.fr
       // Another process (a `migrate` run beside the server) may hold the write lock for a moment.
       database.pragma(`busy_timeout = ${Math.trunc(options.timeoutMs ?? 5000)}`);
       const statements = new CachedStatements(database);
-      return Object.assign(new SqliteDialect({ database: statements }), {
+      return Object.assign(new GroupCommitSqliteDialect(statements, database), {
         dataVersion: () => statements.dataVersion(),
       });
     },

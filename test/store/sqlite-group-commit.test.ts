@@ -1,0 +1,171 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, sql } from 'kysely';
+import { GroupCommitSqliteDialect } from '../../src/store/sqlite-group-commit.ts';
+import { CachedStatements } from '../../src/store/sqlite-statements.ts';
+
+interface Tables {
+  t: { id: string; v: number };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'weapp-auth-group-commit-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+let files = 0;
+
+/** A Kysely on a file through the group-commit driver, and a second connection to watch the file from outside. */
+function open() {
+  const path = join(dir, `g${files++}.db`);
+  const raw = new SqliteDatabase(path);
+  raw.pragma('journal_mode = WAL');
+  raw.exec('create table t (id text primary key, v integer not null check (v >= 0))');
+  const db = new Kysely<Tables>({ dialect: new GroupCommitSqliteDialect(new CachedStatements(raw), raw) });
+  const outside = new SqliteDatabase(path, { readonly: true });
+  const version = () => outside.pragma('data_version', { simple: true }) as number;
+  // Each commit appends at least one 4 KB frame to the WAL: its growth counts commits from outside.
+  const walBytes = () => statSync(`${path}-wal`, { throwIfNoEntry: false })?.size ?? 0;
+  const count = () => (outside.prepare('select count(*) as n from t').get() as { n: number }).n;
+  const close = async () => {
+    outside.close();
+    await db.destroy();
+  };
+  return { db, raw, version, walBytes, count, close };
+}
+
+const insert = (db: Kysely<Tables>, id: string, v = 1) => db.insertInto('t').values({ id, v }).execute();
+
+describe('GroupCommitSqliteDialect', () => {
+  it('commits writes issued in one event-loop turn together, and acknowledges each only once committed', async () => {
+    const { db, version, walBytes, count, close } = open();
+    const before = { version: version(), wal: walBytes() };
+    const writes = Array.from({ length: 50 }, (_, i) => insert(db, `r${i}`));
+    // Issued, not yet committed: another connection sees nothing.
+    assert.equal(count(), 0);
+    await Promise.all(writes);
+    assert.equal(count(), 50, 'every acknowledged row is visible to another connection');
+    assert.notEqual(version(), before.version);
+    // Fifty commits would append fifty frames or more; one commit of one table page appends a couple.
+    assert.ok(walBytes() - before.wal < 10 * 4096, `WAL grew by ${walBytes() - before.wal} bytes`);
+    await close();
+  });
+
+  it('writes of later turns go in later groups', async () => {
+    const { db, version, count, close } = open();
+    for (let i = 0; i < 3; i++) {
+      const before = version();
+      await insert(db, `s${i}`);
+      assert.notEqual(version(), before, 'each awaited write is its own commit');
+      assert.equal(count(), i + 1);
+    }
+    await close();
+  });
+
+  it('a statement that fails is undone alone; the rest of its group commits', async () => {
+    const { db, count, close } = open();
+    await insert(db, 'dup');
+    const results = await Promise.allSettled([
+      insert(db, 'a'),
+      insert(db, 'dup'),
+      insert(db, 'b', -1),
+      insert(db, 'c'),
+    ]);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['fulfilled', 'rejected', 'rejected', 'fulfilled'],
+    );
+    assert.match(String((results[1] as PromiseRejectedResult).reason), /UNIQUE/);
+    assert.match(String((results[2] as PromiseRejectedResult).reason), /CHECK/);
+    assert.equal(count(), 3);
+    await close();
+  });
+
+  it('reads in this process see the group before it commits, and updates and deletes group too', async () => {
+    const { db, count, close } = open();
+    await Promise.all([insert(db, 'x', 1), insert(db, 'y', 2)]);
+    const update = db.updateTable('t').set({ v: 5 }).where('id', '=', 'x').execute();
+    const remove = db.deleteFrom('t').where('id', '=', 'y').execute();
+    const seen = await db.selectFrom('t').select(['id', 'v']).orderBy('id').execute();
+    assert.deepEqual(seen, [{ id: 'x', v: 5 }]);
+    await Promise.all([update, remove]);
+    assert.equal(count(), 1);
+    await close();
+  });
+
+  it('an explicit transaction commits the open group first, runs alone, and its rollback leaves the group alone', async () => {
+    const { db, count, close } = open();
+    const grouped = insert(db, 'before');
+    const failed = db.transaction().execute(async (trx) => {
+      await trx.insertInto('t').values({ id: 'inside', v: 1 }).execute();
+      // Meanwhile another write waits for the transaction rather than joining it.
+      const waiting = insert(db, 'after');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.equal(count(), 1, 'the group was committed before the transaction began');
+      throw Object.assign(new Error('roll back'), { waiting });
+    });
+    const err = (await failed.catch((e: unknown) => e)) as Error & { waiting: Promise<unknown> };
+    assert.equal(err.message, 'roll back');
+    await grouped;
+    await err.waiting;
+    const ids = await db.selectFrom('t').select('id').orderBy('id').execute();
+    assert.deepEqual(
+      ids.map((r) => r.id),
+      ['after', 'before'],
+    );
+    await close();
+  });
+
+  it('runs DDL and PRAGMAs outside the group, after committing it', async () => {
+    const { db, raw, count, close } = open();
+    const pending = insert(db, 'p');
+    await sql`create table u (id integer primary key)`.execute(db);
+    assert.equal(count(), 1, 'the group was committed before the DDL');
+    assert.equal(raw.inTransaction, false);
+    await pending;
+    await sql`pragma foreign_keys = on`.execute(db);
+    assert.equal(raw.pragma('foreign_keys', { simple: true }), 1, 'a PRAGMA inside a transaction would be ignored');
+    await close();
+  });
+
+  it('fails every write of a group whose transaction SQLite ended (the disk is full)', async () => {
+    const { db, raw, count, close } = open();
+    await insert(db, 'seed');
+    const pages = raw.pragma('page_count', { simple: true }) as number;
+    raw.pragma(`max_page_count = ${pages}`);
+    // Small rows fit in the free space; a large one needs pages the file may no longer grow by.
+    const small = insert(db, 'small');
+    const big = db
+      .insertInto('t')
+      .values({ id: 'x'.repeat(200_000), v: 1 })
+      .execute();
+    const results = await Promise.allSettled([small, big]);
+    assert.equal(results[1]?.status, 'rejected');
+    assert.match(String((results[1] as PromiseRejectedResult).reason), /full/i);
+    // SQLITE_FULL may undo the statement only or the whole transaction; either way nothing
+    // acknowledged is missing and nothing missing was acknowledged.
+    const committed = count();
+    assert.equal(committed, results[0]?.status === 'fulfilled' ? 2 : 1);
+    assert.equal(raw.inTransaction, false);
+    raw.pragma(`max_page_count = 1073741823`);
+    await insert(db, 'later');
+    assert.equal(count(), committed + 1, 'the next group works');
+    await close();
+  });
+
+  it('commits the last group when the database is closed', async () => {
+    const { db, raw, close } = open();
+    const path = raw.name;
+    const pending = insert(db, 'last');
+    // Kysely reaches the driver a few microtasks later; the group is open from then until setImmediate.
+    for (let i = 0; i < 100 && !raw.inTransaction; i++) await Promise.resolve();
+    assert.equal(raw.inTransaction, true);
+    await db.destroy();
+    await pending;
+    const check = new SqliteDatabase(path, { readonly: true });
+    assert.equal((check.prepare('select count(*) as n from t').get() as { n: number }).n, 1);
+    check.close();
+    void close;
+  });
+});
