@@ -41,8 +41,12 @@ export async function buildServer(ctx: ServerContext, options: BuildServerOption
     // One logger for requests and for dependency events outside them (ctx.log), unless a test
     // hands its own options.
     ...(options.logger === undefined ? { loggerInstance: ctx.log } : { logger: options.logger }),
-    // One line per request at info (./logger.ts), not Fastify's two.
-    logController: new OneLineRequestLog(),
+    // One line per request at info (./logger.ts), not Fastify's two; every answered request is
+    // counted there too, by its route pattern ('unmatched' when none), without an onResponse hook.
+    logController: new OneLineRequestLog({
+      counted: (request, reply) =>
+        ctx.metrics.countHttpRequest(request.routeOptions.url ?? 'unmatched', request.method, reply.statusCode),
+    }),
     // Our SHUTTING_DOWN answer (lifecycle hooks) replaces Fastify's plain 503 while closing.
     return503OnClosing: false,
     // On close, idle keep-alive sockets go at once; busy ones after their answer.
@@ -81,13 +85,6 @@ export async function buildServer(ctx: ServerContext, options: BuildServerOption
   });
 
   announceUserChanges(app, ctx);
-  app.addHook('onResponse', async (request, reply) => {
-    ctx.metrics.httpRequests.inc({
-      route: request.routeOptions.url ?? 'unmatched',
-      method: request.method,
-      status: String(reply.statusCode),
-    });
-  });
 
   await healthRoutes(app, ctx);
   await loginRoutes(app, ctx);

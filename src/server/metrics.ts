@@ -16,6 +16,12 @@ export interface Metrics {
   wechatLatency: Histogram<'api'>;
   decryptFailures: Counter<'reason'>;
   httpRequests: Counter<'route' | 'method' | 'status'>;
+  /**
+   * Counts one answered request in `httpRequests`: kept in a plain map and added to the counter
+   * when it is read (a scrape, the cluster's collection), instead of prom-client's label hashing
+   * and validation on every request. Reads see every request counted before them.
+   */
+  countHttpRequest(route: string, method: string, status: number): void;
   avatarUploads: Counter<'type'>;
   contentChecks: Counter<'result'>;
   phoneBindings: Counter<'source'>;
@@ -30,9 +36,41 @@ export interface Metrics {
   dependencyErrors: Counter<'dependency'>;
 }
 
+/** Answered requests by route, method and status since the counter last read them. */
+class PendingRequestCounts {
+  readonly #pending = new Map<string, { labels: { route: string; method: string; status: string }; n: number }>();
+
+  count(route: string, method: string, status: number): void {
+    // Routes are the registered patterns (or 'unmatched'), methods the parser's, statuses ours:
+    // as few keys as the counter has series.
+    const key = `${status} ${method} ${route}`;
+    const entry = this.#pending.get(key);
+    if (entry) entry.n++;
+    else this.#pending.set(key, { labels: { route, method, status: String(status) }, n: 1 });
+  }
+
+  /** Adds what was counted since the last call to `counter`. */
+  flushInto(counter: Counter<'route' | 'method' | 'status'>): void {
+    for (const entry of this.#pending.values()) {
+      if (entry.n === 0) continue;
+      counter.inc(entry.labels, entry.n);
+      entry.n = 0;
+    }
+  }
+}
+
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
   const registry = new Registry();
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'weapp_auth_' });
+  const requests = new PendingRequestCounts();
+  const httpRequests: Counter<'route' | 'method' | 'status'> = new Counter({
+    name: 'weapp_auth_http_requests_total',
+    help: 'HTTP requests by route, method and status',
+    labelNames: ['route', 'method', 'status'],
+    registers: [registry],
+    // prom-client calls this before every read of the counter.
+    collect: () => requests.flushInto(httpRequests),
+  });
   return {
     registry,
     scrape: async () => ({ contentType: registry.contentType, text: await registry.metrics() }),
@@ -79,12 +117,8 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       labelNames: ['dependency'],
       registers: [registry],
     }),
-    httpRequests: new Counter({
-      name: 'weapp_auth_http_requests_total',
-      help: 'HTTP requests by route, method and status',
-      labelNames: ['route', 'method', 'status'],
-      registers: [registry],
-    }),
+    httpRequests,
+    countHttpRequest: (route, method, status) => requests.count(route, method, status),
     avatarUploads: new Counter({
       name: 'weapp_auth_avatar_uploads_total',
       help: 'Avatars stored, by sniffed image type',

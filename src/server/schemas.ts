@@ -11,18 +11,29 @@ export const ErrorSchema = Type.Object(
   { title: 'Error' },
 );
 
+/**
+ * A string or null, as `type: ['string', 'null']` rather than TypeBox's Union (an anyOf): the
+ * OpenAPI document is the same (@fastify/swagger writes both as `nullable: true`), but
+ * fast-json-stringify serializes an anyOf by running an ajv validator on the value for each member,
+ * eight times per user answered; a type list is a typeof check. For response schemas: a body's
+ * schema is ajv's, which wants allowUnionTypes for a type list.
+ */
+export function NullableString(options: { description?: string } = {}) {
+  return Type.Unsafe<string | null>({ ...options, type: ['string', 'null'] });
+}
+
 export const UserSchema = Type.Object(
   {
     id: Type.String(),
-    nickname: Type.Union([Type.String(), Type.Null()]),
-    avatarUrl: Type.Union([Type.String(), Type.Null()]),
+    nickname: NullableString(),
+    avatarUrl: NullableString(),
     gender: Type.Integer({ description: '0 unknown, 1 male, 2 female' }),
-    country: Type.Union([Type.String(), Type.Null()]),
-    province: Type.Union([Type.String(), Type.Null()]),
-    city: Type.Union([Type.String(), Type.Null()]),
-    language: Type.Union([Type.String(), Type.Null()]),
-    phoneNumber: Type.Union([Type.String(), Type.Null()]),
-    phoneCountryCode: Type.Union([Type.String(), Type.Null()]),
+    country: NullableString(),
+    province: NullableString(),
+    city: NullableString(),
+    language: NullableString(),
+    phoneNumber: NullableString(),
+    phoneCountryCode: NullableString(),
     nicknameUnderReview: Type.Boolean({
       description: 'The content check asked for a manual review of the nickname, or could not be made',
     }),

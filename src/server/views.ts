@@ -27,3 +27,27 @@ export function nextSteps(user: User): string[] {
   if (!user.phoneNumber) next.push('phone_missing');
   return next;
 }
+
+/** What GET /v1/me answers for `user`. */
+export interface MeView {
+  readonly user: Readonly<ReturnType<typeof userView>>;
+  readonly next: readonly string[];
+}
+
+const meViews = new WeakMap<User, MeView>();
+
+/**
+ * {@link userView} and {@link nextSteps} of `user`, made once per User object: GET /v1/me answers
+ * from the user the session cache holds (src/tokens/live-sessions.ts), the same object request
+ * after request, and its date and two objects were per-request garbage. Users are never changed
+ * in place — a changed user is read again as a new object — so an answer cannot go stale; it is
+ * frozen, since every request shares it.
+ */
+export function meView(user: User): MeView {
+  let view = meViews.get(user);
+  if (view === undefined) {
+    view = Object.freeze({ user: Object.freeze(userView(user)), next: Object.freeze(nextSteps(user)) });
+    meViews.set(user, view);
+  }
+  return view;
+}

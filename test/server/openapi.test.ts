@@ -138,6 +138,17 @@ describe('the OpenAPI document at /docs/json', () => {
     assert.deepEqual(codes('GET /metrics', 401), ['UNAUTHORIZED']);
   });
 
+  it("writes the user's nullable fields as OpenAPI 3.0 does: a type with nullable, no null type", () => {
+    const schema = paths['/v1/me']?.get?.responses['200']?.content?.['application/json']?.schema;
+    assert.ok(schema, 'GET /v1/me has no 200 schema');
+    const user = (schema as { properties: { user: { properties: Record<string, unknown> } } }).properties.user
+      .properties;
+    for (const field of ['nickname', 'avatarUrl', 'city', 'phoneNumber', 'phoneCountryCode']) {
+      assert.deepEqual(user[field], { type: 'string', nullable: true }, field);
+    }
+    assert.deepEqual(user.id, { type: 'string' });
+  });
+
   it('names every code of the catalogue somewhere', () => {
     const named = new Set(
       operations().flatMap(({ operation }) =>

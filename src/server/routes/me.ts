@@ -7,7 +7,7 @@ import { ApiError } from '../errors.ts';
 import { saveProfile } from '../login/login-flow.ts';
 import { decryptWithStoredKeys } from '../login/open-data.ts';
 import { errorResponses, MeResponse, OPEN_DATA_ERRORS, OpenDataFields } from '../schemas.ts';
-import { nextSteps, userView } from '../views.ts';
+import { meView, nextSteps, userView } from '../views.ts';
 
 // The whole wx.getUserInfo result may be posted as is: userInfo, errMsg and cloudID are ignored.
 const UserInfoBody = Type.Object(OpenDataFields);
@@ -27,10 +27,7 @@ export async function meRoutes(app: FastifyInstance, ctx: ServerContext): Promis
         response: { 200: MeResponse, ...errorResponses('DATABASE_UNAVAILABLE') },
       },
     },
-    async (request) => {
-      const user = await currentUser(ctx, request);
-      return { user: userView(user), next: nextSteps(user) };
-    },
+    async (request) => meView(await currentUser(ctx, request)),
   );
 
   app.post<{ Body: Static<typeof UserInfoBody> }>(
