@@ -3,6 +3,7 @@ import { before, it } from 'node:test';
 import { startEmulator } from '../../src/emulator/start.ts';
 import { forEachDialect } from '../helpers/databases.ts';
 import { describeRedis } from '../helpers/redis.ts';
+import { IMAGES, uploadRaw } from './images.ts';
 import { APPID, APPID2, SECRET, SECRET2, type Stack, startStack } from './stack.ts';
 
 /** Production shape: several identical instances on one database and one Redis. */
@@ -60,6 +61,40 @@ describeRedis('several instances', (redis) => {
       assert.equal(refreshed.status, 200, refreshed.text);
       assert.equal((await b.call('POST', '/v1/logout', { token: refreshed.body.accessToken })).status, 200);
       assert.equal((await a.call('GET', '/v1/me', { token: refreshed.body.accessToken })).body.code, 'SESSION_REVOKED');
+    });
+
+    it("WeChat's avatar verdict, pushed to one instance, shows at once on the other", async () => {
+      const token = 'instancesPushToken1';
+      const aesKey = 'Zyxwvutsrqponmlkjihgfedcba9876543210ABCDEFG';
+      const env = {
+        REDIS_URL: redis.url,
+        LOGIN_RATE_LIMIT: '1000',
+        WEAPP_PUSH: `${APPID}:${token}:${aesKey}`,
+        CONTENT_CHECK: 'on',
+      };
+      const pushed = await startStack(h, { emulator: a.emulator, env, cachePrefix: prefix, database: a.database });
+      const other = await startStack(h, { emulator: a.emulator, env, cachePrefix: prefix, database: a.database });
+      const push = a.emulator.control.push;
+      push.configure(APPID, { url: `${pushed.url}/wechat/push/${APPID}`, token, encodingAESKey: aesKey, mode: 'safe' });
+      // Verdicts wait for the test; the avatar's PUBLIC_URL names no port the emulator could fetch.
+      push.setMediaCheckPolicy({ delayMs: null, download: false });
+      const login = await pushed.login('avatar-verdict');
+      const accessToken = login.body.accessToken as string;
+      const upload = await uploadRaw(pushed, IMAGES.png, { token: accessToken, type: 'image/png' });
+      assert.equal(upload.status, 200, upload.text);
+      const check = push.mediaChecks().find((c) => c.mediaUrl === upload.body.user.avatarUrl);
+      assert.ok(check);
+      // Both instances now keep the user, avatar under review, in process.
+      for (const s of [pushed, other, other]) {
+        const me = await s.call('GET', '/v1/me', { token: accessToken });
+        assert.deepEqual([me.body.user.avatarUrl, me.body.user.avatarUnderReview], [upload.body.user.avatarUrl, true]);
+      }
+      const decided = await push.decideMediaCheck(check.traceId, { verdict: 'risky' });
+      assert.equal((await push.settled(decided.deliveryId ?? 0)).status, 'delivered');
+      for (const s of [other, pushed]) {
+        const me = await s.call('GET', '/v1/me', { token: accessToken });
+        assert.deepEqual([me.body.user.avatarUrl, me.body.user.avatarUnderReview], [null, false], s.url);
+      }
     });
 
     it('counts the login rate limit across instances', async () => {

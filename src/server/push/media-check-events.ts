@@ -92,6 +92,11 @@ export async function handleMediaCheckEvent(
     },
     now,
   );
+  // The avatar or its review flag changed: instances that keep the user in process (GET /v1/me)
+  // drop it before WeChat hears `success`, as for every other change to a user. Last, so that an
+  // announcement that fails leaves the verdict applied and audited (WeChat's next delivery finds
+  // it decided).
+  if (current) await deps.announce?.(check.userId);
   if (verdict === 'risky') return 'avatar_removed';
   if (verdict === 'pass') return 'avatar_passed';
   return verdict === 'error' ? 'avatar_check_failed' : 'avatar_review';
