@@ -1,7 +1,7 @@
-import type { Kysely } from 'kysely';
+import type { Insertable, Kysely } from 'kysely';
 import { insertGrouped } from './grouped-inserts.ts';
 import { newId } from './ids.ts';
-import type { Database } from './tables.ts';
+import type { AuditEventsTable, Database } from './tables.ts';
 
 /**
  * The security events worth a record (issue 12): what a privacy reviewer, a support engineer and
@@ -47,7 +47,12 @@ export type NewAuditEvent = Partial<Omit<AuditEvent, 'id' | 'type'>> & { type: A
 
 /** Resolves once the event is committed; concurrent events share one INSERT (./grouped-inserts.ts). */
 export async function recordAuditEvent(db: Kysely<Database>, event: NewAuditEvent, now = Date.now()): Promise<void> {
-  await insertGrouped(db, 'audit_events', {
+  await insertGrouped(db, 'audit_events', auditRow(event, now));
+}
+
+/** The row an event is stored as: also what a login stores in one statement with its identity (./login.ts). */
+export function auditRow(event: NewAuditEvent, now = Date.now()): Insertable<AuditEventsTable> & { id: string } {
+  return {
     id: newId('a'),
     at: event.at ?? now,
     type: event.type,
@@ -56,7 +61,7 @@ export async function recordAuditEvent(db: Kysely<Database>, event: NewAuditEven
     ip: event.ip ?? null,
     rid: event.rid ?? null,
     details: event.details ? JSON.stringify(event.details) : null,
-  });
+  };
 }
 
 export interface AuditFilter {

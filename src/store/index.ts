@@ -2,6 +2,7 @@ export {
   type AuditEvent,
   type AuditEventType,
   type AuditFilter,
+  auditRow,
   deleteAuditEventsBefore,
   listAuditEvents,
   type NewAuditEvent,
@@ -19,7 +20,7 @@ export {
   type SessionKeys,
   toIdentity,
 } from './identities.ts';
-export { type LoginInput, type LoginResult, upsertIdentityOnLogin } from './login.ts';
+export { type LoginInput, type LoginResult, type LoginWrites, upsertIdentityOnLogin } from './login.ts';
 export { migrateToLatest } from './migrate.ts';
 export {
   linkNewUserByPhone,
@@ -34,6 +35,8 @@ export { createSecretBox, parseSecretKey, type SecretBox, type SecretPurpose } f
 export {
   createSession,
   deleteExpiredSessions,
+  draftedSession,
+  draftSession,
   findSessionByRefreshHash,
   findSessionUser,
   findUserOfLiveSession,
@@ -48,6 +51,8 @@ export {
   revokeUserSessions,
   rotateSession,
   type Session,
+  type SessionDraft,
+  storeSessionDraft,
 } from './sessions.ts';
 export {
   deleteExpiredSigningKeys,

@@ -1,8 +1,10 @@
 import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
+import { auditRow, type NewAuditEvent } from './audit.ts';
 import { isPostgres, isUniqueViolation } from './dialects.ts';
 import { isStoreError, UnionIdConflictError } from './errors.ts';
 import { type Identity, toIdentity } from './identities.ts';
 import { newId } from './ids.ts';
+import type { SessionDraft } from './sessions.ts';
 import type { Store } from './store.ts';
 import type { Database, IdentitiesTable, UsersTable } from './tables.ts';
 import { recordUnionIdConflict } from './unionid-conflicts.ts';
@@ -22,6 +24,20 @@ export interface LoginResult {
   identity: Identity;
   /** True only for the login that created the user (not for a new app of a known unionid). */
   isNewUser: boolean;
+  /** True when the {@link LoginWrites} given were stored with the identity; otherwise they are the caller's to store. */
+  written?: boolean;
+}
+
+/**
+ * What a login stores after its identity, offered to be stored with it: the new session and the
+ * login's audit event, both for the identity's user. PostgreSQL takes them into the returning
+ * login's statement when nothing else is left to do (the session key, the unionid and the account
+ * as they were), so such a login is one round trip and one commit instead of three statements.
+ * SQLite, where a statement is a function call and not a round trip, leaves them to the caller.
+ */
+export interface LoginWrites {
+  session: SessionDraft;
+  audit: Omit<NewAuditEvent, 'userId'>;
 }
 
 /** Thrown inside a transaction to roll it back when a concurrent login created the identity first. */
@@ -41,13 +57,20 @@ export async function upsertIdentityOnLogin(
   store: Pick<Store, 'db' | 'box'>,
   input: LoginInput,
   now: number = Date.now(),
+  writes?: LoginWrites,
 ): Promise<LoginResult> {
   // WeChat omits unionid, but a hand-written caller may pass "": both mean "none".
   const unionid = input.unionid || undefined;
   const fingerprints = store.box.fingerprints('session-key', input.sessionKey);
+  const fold = writes !== undefined && isPostgres(store.db) ? writes : undefined;
   // Two rounds suffice: a lost race means the identity exists for the second look.
   for (let round = 0; round < 2; round++) {
-    const existing = await touchIdentity(store.db, input.appid, input.openid, now);
+    const existing = fold
+      ? await touchIdentityAndWrite(store.db, { ...input, unionid }, fingerprints, fold, now)
+      : await touchIdentity(store.db, input.appid, input.openid, now);
+    if (existing && 'written' in existing && existing.written) {
+      return { user: existing.user, identity: toIdentity(existing.identity), isNewUser: false, written: true };
+    }
     if (existing) return returningLogin(store, existing, input.sessionKey, fingerprints, unionid, now);
     const created = await firstLogin(store, input, fingerprints[0] ?? null, unionid, now);
     if (created) return created;
@@ -138,6 +161,58 @@ async function touchIdentity(
   return {
     identity: identity as unknown as Selectable<IdentitiesTable>,
     user: toUser(user as unknown as Selectable<UsersTable>),
+  };
+}
+
+/**
+ * PostgreSQL: {@link touchIdentity} and, when the login needs nothing more of the identity — the
+ * fingerprint says WeChat sent the key we hold, the unionid is the one it has (or none came), no
+ * deletion is pending (the login must cancel it first) —, the session and the audit event, in
+ * one data-modifying statement: one round trip, one commit. `written` says whether they went in.
+ */
+async function touchIdentityAndWrite(
+  db: Kysely<Database>,
+  input: LoginInput,
+  fingerprints: readonly string[],
+  writes: LoginWrites,
+  now: number,
+): Promise<{ identity: Selectable<IdentitiesTable>; user: User; written: boolean } | undefined> {
+  const session = writes.session;
+  const audit = auditRow(writes.audit, now);
+  const { rows } = await sql<Record<string, unknown>>`
+    with touched as (
+      update identities set last_login_at = ${now} from users
+      where identities.appid = ${input.appid} and identities.openid = ${input.openid}
+        and users.id = identities.user_id
+      returning ${TOUCH_RETURNING.postgres}
+    ), fast as (
+      select i_user_id as user_id from touched
+      where i_session_key_fingerprint = any(${fingerprints}::text[])
+        and (${input.unionid ?? null}::text is null or i_unionid = ${input.unionid ?? null}::text)
+        and deletion_due_at is null
+    ), session as (
+      insert into sessions
+        (id, family_id, user_id, appid, refresh_token_hash, expires_at, created_at, last_used_at, user_agent, ip)
+      select ${session.id}, ${session.family_id}, user_id, ${session.appid}, ${session.refresh_token_hash},
+        ${session.expires_at}::bigint, ${session.created_at}::bigint, ${session.last_used_at}::bigint,
+        ${session.user_agent ?? null}::text, ${session.ip ?? null}::text
+      from fast
+      returning 1
+    ), audit as (
+      insert into audit_events (id, at, type, appid, user_id, ip, rid, details)
+      select ${audit.id}, ${audit.at}::bigint, ${audit.type}, ${audit.appid ?? null}::text, user_id,
+        ${audit.ip ?? null}::text, ${audit.rid ?? null}::text, ${audit.details ?? null}::text
+      from fast
+      returning 1
+    )
+    select touched.*, exists (select from session) as written from touched`.execute(db);
+  const row = rows[0];
+  if (!row) return undefined;
+  const identity = Object.fromEntries(IDENTITY_COLUMNS.map((c) => [c, row[`i_${c}`]]));
+  return {
+    identity: identity as unknown as Selectable<IdentitiesTable>,
+    user: toUser(row as unknown as Selectable<UsersTable>),
+    written: row.written === true,
   };
 }
 

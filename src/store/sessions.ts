@@ -1,4 +1,4 @@
-import { type Kysely, type Selectable, sql } from 'kysely';
+import { type Insertable, type Kysely, type Selectable, sql } from 'kysely';
 import { isPostgres } from './dialects.ts';
 import { insertGrouped } from './grouped-inserts.ts';
 import { newId } from './ids.ts';
@@ -85,19 +85,16 @@ function toSession(row: Selectable<SessionsTable>): Session {
 }
 
 /**
- * Starts a new family; the first row's id is the family id. Outside a transaction the INSERT is
- * grouped with concurrent logins' (./grouped-inserts.ts): resolved once this row is committed.
+ * A new family's first row before its user is known: what a login that stores it in the
+ * statement finding its identity (./login.ts, PostgreSQL) needs. The row's id is the family id.
  */
-export async function createSession(
-  db: Kysely<Database>,
-  input: NewSession,
-  now: number = Date.now(),
-): Promise<Session> {
+export type SessionDraft = Omit<Insertable<SessionsTable>, 'user_id'> & { id: string; family_id: string };
+
+export function draftSession(input: Omit<NewSession, 'userId'>, now: number = Date.now()): SessionDraft {
   const id = newId('s');
-  const row = {
+  return {
     id,
     family_id: id,
-    user_id: input.userId,
     appid: input.appid,
     refresh_token_hash: input.refreshTokenHash,
     expires_at: input.expiresAt,
@@ -106,8 +103,37 @@ export async function createSession(
     user_agent: input.userAgent ?? null,
     ip: input.ip ?? null,
   };
-  await insertGrouped(db, 'sessions', row);
-  return toSession({ ...row, replaced_by: null, revoked_at: null, revoke_reason: null });
+}
+
+/** The session a draft became once stored for `userId`. */
+export function draftedSession(draft: SessionDraft, userId: string): Session {
+  return toSession({
+    ...draft,
+    user_id: userId,
+    replaced_by: null,
+    revoked_at: null,
+    revoke_reason: null,
+    user_agent: draft.user_agent ?? null,
+    ip: draft.ip ?? null,
+  });
+}
+
+/**
+ * Starts a new family; the first row's id is the family id. Outside a transaction the INSERT is
+ * grouped with concurrent logins' (./grouped-inserts.ts): resolved once this row is committed.
+ */
+export async function createSession(
+  db: Kysely<Database>,
+  input: NewSession,
+  now: number = Date.now(),
+): Promise<Session> {
+  return storeSessionDraft(db, draftSession(input, now), input.userId);
+}
+
+/** Stores a draft for its user, as {@link createSession} does. */
+export async function storeSessionDraft(db: Kysely<Database>, draft: SessionDraft, userId: string): Promise<Session> {
+  await insertGrouped(db, 'sessions', { ...draft, user_id: userId });
+  return draftedSession(draft, userId);
 }
 
 export async function findSessionByRefreshHash(

@@ -8,6 +8,7 @@ export {
   type IssuedTokens,
   RefreshError,
   type RefreshErrorCode,
+  type SessionDraftTokens,
   TokenService,
   type TokenServiceOptions,
 } from './token-service.ts';

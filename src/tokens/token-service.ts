@@ -1,5 +1,6 @@
 import {
-  createSession,
+  draftedSession,
+  draftSession,
   findIdentityForUser,
   findSessionUser,
   findUserById,
@@ -9,7 +10,9 @@ import {
   revokeFamily,
   rotateSession,
   type Session,
+  type SessionDraft,
   type Store,
+  storeSessionDraft,
   type User,
 } from '../store/index.ts';
 import { type AccessTokenClaims, AccessTokenError, signAccessToken, verifyAccessToken } from './access-token.ts';
@@ -56,6 +59,16 @@ export interface IssuedTokens {
   expiresIn: number;
   /** The session (family) id, `sid` in the access token. */
   sessionId: string;
+}
+
+/** A session decided before its user is known (TokenService.draft). */
+export interface SessionDraftTokens {
+  /** The row to store, without its user_id. */
+  readonly session: SessionDraft;
+  /** The tokens, once the caller stored the row for `userId`. */
+  issue(userId: string): Promise<IssuedTokens>;
+  /** Stores the row for `userId` (a grouped INSERT, as `issue` on TokenService does), then the tokens. */
+  store(userId: string): Promise<IssuedTokens>;
 }
 
 export interface ClientMeta {
@@ -155,7 +168,17 @@ export class TokenService {
 
   /** Starts a session: a new refresh-token family and an access token bound to it. */
   async issue(input: { userId: string; appid: string; openid: string } & ClientMeta): Promise<IssuedTokens> {
-    return this.#start(input, input.appid, input.openid);
+    return this.#draft(input, input.appid, input.openid).store(input.userId);
+  }
+
+  /**
+   * A session for a login whose user is not known yet, for a caller that may store its row in a
+   * statement of its own (upsertIdentityOnLogin's LoginWrites: on PostgreSQL the identity's
+   * update, the session and the audit event are one round trip). Then `issue` signs for it;
+   * otherwise `store` stores it as {@link issue} does.
+   */
+  draft(input: { appid: string; openid: string } & ClientMeta): SessionDraftTokens {
+    return this.#draft(input, input.appid, input.openid);
   }
 
   /**
@@ -166,29 +189,30 @@ export class TokenService {
     if (!this.#options.webAudiences.includes(input.clientId)) {
       throw new TypeError(`${input.clientId} is not one of the web clients this TokenService serves`);
     }
-    return this.#start(input, input.clientId, undefined);
+    return this.#draft(input, input.clientId, undefined).store(input.userId);
   }
 
-  async #start(
-    input: { userId: string } & ClientMeta,
-    audience: string,
-    openid: string | undefined,
-  ): Promise<IssuedTokens> {
+  #draft(meta: ClientMeta, audience: string, openid: string | undefined): SessionDraftTokens {
     const now = this.#options.now();
     const refresh = newRefreshToken();
-    const session = await createSession(
-      this.#options.store.db,
+    const session = draftSession(
       {
-        userId: input.userId,
         appid: audience,
         refreshTokenHash: refresh.hash,
         expiresAt: now + this.#options.refreshTokenTtlSeconds * 1000,
-        userAgent: input.userAgent,
-        ip: input.ip,
+        userAgent: meta.userAgent,
+        ip: meta.ip,
       },
       now,
     );
-    return this.#tokensFor(session, openid, refresh.token, now);
+    return {
+      session,
+      issue: (userId) => this.#tokensFor(draftedSession(session, userId), openid, refresh.token, now),
+      store: async (userId) => {
+        const stored = await storeSessionDraft(this.#options.store.db, session, userId);
+        return this.#tokensFor(stored, openid, refresh.token, now);
+      },
+    };
   }
 
   /** Trades a refresh token for a new pair; the presented token stops working. */

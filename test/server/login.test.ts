@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { listAuditEvents } from '../../src/store/index.ts';
 import { forEachDialect } from '../helpers/databases.ts';
 import { APPID, APPID2, type Stack, startStack } from './stack.ts';
 
@@ -22,6 +23,41 @@ forEachDialect('POST /v1/login', (h) => {
     const again = await s.login('alice');
     assert.equal(again.body.isNewUser, false);
     assert.equal(again.body.user.id, first.body.user.id);
+  });
+
+  it('a returning login bringing the key already held starts a working session and records its audit event', async () => {
+    const first = await s.login('fiona');
+    assert.equal(first.status, 200, first.text);
+    // The same session_key: on PostgreSQL the identity, session and audit event are one statement.
+    const { code } = s.emulator.control.login(APPID, 'fiona', { rotate: false });
+    const again = await s.call('POST', '/v1/login', { body: { code }, headers: { 'user-agent': 'fold-test/1' } });
+    assert.equal(again.status, 200, again.text);
+    assert.equal(again.body.isNewUser, false);
+    assert.equal(again.body.user.id, first.body.user.id);
+    assert.deepEqual(again.body.next, ['profile_incomplete', 'phone_missing']);
+    const me = await s.call('GET', '/v1/me', { token: again.body.accessToken });
+    assert.equal(me.status, 200, me.text);
+    assert.equal(me.body.user.id, first.body.user.id);
+    const sessions = await s.ctx.store.db
+      .selectFrom('sessions')
+      .selectAll()
+      .where('user_id', '=', first.body.user.id)
+      .orderBy('created_at')
+      .execute();
+    assert.equal(sessions.length, 2);
+    assert.equal(sessions[1]?.user_agent, 'fold-test/1');
+    assert.equal(sessions[1]?.appid, APPID);
+    const refreshed = await s.call('POST', '/v1/token/refresh', { body: { refreshToken: again.body.refreshToken } });
+    assert.equal(refreshed.status, 200, refreshed.text);
+    const events = await listAuditEvents(s.ctx.store.db, { userId: first.body.user.id, type: 'login' });
+    assert.deepEqual(
+      events.map((e) => [e.appid, e.details]),
+      [
+        [APPID, { newUser: false }],
+        [APPID, { newUser: true }],
+      ],
+    );
+    assert.equal(events[0]?.ip, events[1]?.ip);
   });
 
   it('issues an access token any outside service verifies with the JWKS', async () => {

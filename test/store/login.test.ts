@@ -3,11 +3,14 @@ import { createHash, randomBytes } from 'node:crypto';
 import { it } from 'node:test';
 import { Migrator } from 'kysely';
 import {
+  draftSession,
   findIdentity,
   findIdentityForUser,
+  findSessionByRefreshHash,
   findUserById,
   getSessionKeys,
   type LoginInput,
+  listAuditEvents,
   listUnionIdConflicts,
   openDatabase,
   resealAll,
@@ -230,6 +233,64 @@ forEachDialect('upsertIdentityOnLogin', (h) => {
     assert.equal(rotated.identity.sessionKeyUpdatedAt, 6000);
     const filled = await migrated.db.selectFrom('identities').select('session_key_fingerprint').execute();
     assert.ok(filled.every((r) => r.session_key_fingerprint !== null));
+  });
+
+  it('stores the session and audit event offered with a returning login in its statement on PostgreSQL only', async () => {
+    const store = await h.openStore();
+    const [k1, k2] = [sessionKey(), sessionKey()];
+    const input = { appid: APP_A, openid: openid() };
+    const writes = () => ({
+      session: draftSession({ appid: APP_A, refreshTokenHash: randomBytes(32).toString('hex'), expiresAt: 9e12 }, 1),
+      audit: { type: 'login' as const, appid: APP_A, ip: '203.0.113.7', details: { newUser: false } },
+    });
+    const rows = async (userId: string) => ({
+      sessions: (await store.db.selectFrom('sessions').select('id').where('user_id', '=', userId).execute()).length,
+      audits: (await listAuditEvents(store.db, { userId })).length,
+    });
+    // A first login never takes them: the caller stores them once the user exists.
+    const first = await upsertIdentityOnLogin(store, { ...input, sessionKey: k1 }, 1000, writes());
+    assert.equal(first.written, undefined);
+    assert.deepEqual(await rows(first.user.id), { sessions: 0, audits: 0 });
+
+    const offered = writes();
+    const same = await upsertIdentityOnLogin(store, { ...input, sessionKey: k1 }, 2000, offered);
+    assert.equal(same.identity.lastLoginAt, 2000);
+    assert.deepEqual(same.user, first.user);
+    if (h.dialect === 'postgres') {
+      assert.equal(same.written, true);
+      assert.deepEqual(await rows(first.user.id), { sessions: 1, audits: 1 });
+      const session = await findSessionByRefreshHash(store.db, offered.session.refresh_token_hash);
+      assert.equal(session?.id, offered.session.id);
+      assert.equal(session?.userId, first.user.id);
+      const [event] = await listAuditEvents(store.db, { userId: first.user.id });
+      assert.deepEqual(
+        [event?.type, event?.appid, event?.ip, event?.details, event?.at],
+        ['login', APP_A, '203.0.113.7', { newUser: false }, 2000],
+      );
+    } else {
+      assert.equal(same.written, undefined);
+      assert.deepEqual(await rows(first.user.id), { sessions: 0, audits: 0 });
+    }
+    const before = await rows(first.user.id);
+
+    // A new key, a new unionid or a pending deletion leave more to do: nothing is taken.
+    const rotated = await upsertIdentityOnLogin(store, { ...input, sessionKey: k2 }, 3000, writes());
+    assert.equal(rotated.written, undefined);
+    assert.deepEqual(getSessionKeys(store, rotated.identity), { current: k2, previous: k1 });
+    const u = unionid();
+    const linked = await upsertIdentityOnLogin(store, { ...input, unionid: u, sessionKey: k2 }, 4000, writes());
+    assert.equal(linked.written, undefined);
+    assert.equal(linked.user.unionid, u);
+    // With the unionid it holds, it is taken again.
+    const held = await upsertIdentityOnLogin(store, { ...input, unionid: u, sessionKey: k2 }, 4500, writes());
+    assert.equal(held.written, h.dialect === 'postgres' ? true : undefined);
+    const afterHeld = await rows(first.user.id);
+    await store.db.updateTable('users').set({ deletion_due_at: 9e12 }).where('id', '=', first.user.id).execute();
+    const leaving = await upsertIdentityOnLogin(store, { ...input, unionid: u, sessionKey: k2 }, 5000, writes());
+    assert.equal(leaving.written, undefined);
+    assert.equal(leaving.user.deletionDueAt, 9e12);
+    assert.deepEqual(await rows(first.user.id), afterHeld);
+    assert.deepEqual(afterHeld, h.dialect === 'postgres' ? { sessions: 2, audits: 2 } : before);
   });
 
   it('50 concurrent first logins of one user create exactly one user and one identity', async () => {

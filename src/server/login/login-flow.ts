@@ -3,6 +3,7 @@ import type { AppCredentials, Config } from '../../config/config.ts';
 import {
   type Identity,
   type LoginResult,
+  type LoginWrites,
   recordAuditEvent,
   type Store,
   UnionIdConflictError,
@@ -65,32 +66,50 @@ export async function login(deps: LoginDeps, input: LoginInput): Promise<LoginOu
     // Before anything is asked of WeChat for the user or written: a refused sign-up leaves no trace but the audit.
     const signupRisk = await checkSignupRisk(deps, { ...session, appid: input.app.appid, ip: input.meta.ip });
     const phone = await phoneForLogin(deps, { appid: input.app.appid, openid: session.openid }, input.phoneCode);
-    const identified = await upsertIdentity(deps, input.app.appid, session);
+    const who = { appid: input.app.appid, ip: input.meta.ip };
+    // The common login — no profile, no phone — offers its session and audit event to the store,
+    // which stores them with the identity when that is all the login writes (PostgreSQL: one
+    // round trip). A login that has more to do first (a profile to decrypt, a phone to bind) must
+    // not have started a session before that succeeds.
+    const draft =
+      input.profile === undefined && input.phoneCode === undefined
+        ? deps.tokens.draft({ appid: input.app.appid, openid: session.openid, ...input.meta })
+        : undefined;
+    const identified = await upsertIdentity(
+      deps,
+      input.app.appid,
+      session,
+      draft && { session: draft.session, audit: { type: 'login', ...who, details: { newUser: false } } },
+    );
     const linked = await applyLoginPhone(deps, identified, phone);
     const { user, openData } = await applyProfile(deps, linked, input.profile);
-    const who = { appid: input.app.appid, ip: input.meta.ip };
     // A login during the cooling-off period of a requested deletion keeps the account.
     if (user.deletionDueAt !== null) await keepAccount(deps.store.db, user.id, who, deps.now());
-    const tokens = await deps.tokens.issue({
-      userId: user.id,
-      appid: input.app.appid,
-      openid: linked.identity.openid,
-      ...input.meta,
-    });
+    // A stored draft only needs signing; otherwise its session is stored now, for the user as linked.
+    const tokens = draft
+      ? await (identified.written ? draft.issue(user.id) : draft.store(user.id))
+      : await deps.tokens.issue({
+          userId: user.id,
+          appid: input.app.appid,
+          openid: linked.identity.openid,
+          ...input.meta,
+        });
     // The user row changed (profile, phone, a deletion cancelled): instances keeping it drop it.
     if (input.profile || phone || user.deletionDueAt !== null)
       await deps.tokens.announce({ kind: 'user', id: user.id });
     deps.metrics.logins.inc({ outcome: linked.isNewUser ? 'new_user' : 'ok' });
-    await recordAuditEvent(
-      deps.store.db,
-      {
-        type: 'login',
-        userId: user.id,
-        ...who,
-        details: { newUser: linked.isNewUser, ...(signupRisk && { signupRisk }) },
-      },
-      deps.now(),
-    );
+    if (!identified.written) {
+      await recordAuditEvent(
+        deps.store.db,
+        {
+          type: 'login',
+          userId: user.id,
+          ...who,
+          details: { newUser: linked.isNewUser, ...(signupRisk && { signupRisk }) },
+        },
+        deps.now(),
+      );
+    }
     return {
       tokens,
       user: { ...user, deletionDueAt: null },
@@ -121,12 +140,14 @@ export async function upsertIdentity(
   deps: LoginDeps,
   appid: string,
   session: Code2SessionResult,
+  writes?: LoginWrites,
 ): Promise<LoginResult> {
   try {
     return await upsertIdentityOnLogin(
       deps.store,
       { appid, openid: session.openid, unionid: session.unionid, sessionKey: session.sessionKey },
       deps.now(),
+      writes,
     );
   } catch (err) {
     if (err instanceof UnionIdConflictError) {
