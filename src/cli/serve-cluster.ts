@@ -5,6 +5,7 @@ import { serveClusterMetrics } from '../server/cluster-metrics.ts';
 import { loggerOptions } from '../server/logger.ts';
 import { createMetrics } from '../server/metrics.ts';
 import { createServerContext } from '../server/services.ts';
+import { workerExecArgv } from './heap-policy.ts';
 import { exitWithStartupProblem } from './startup-problem.ts';
 
 /** The first restart waits this; each further exit within RESTART_WINDOW_MS doubles it, up to MAX. */
@@ -109,6 +110,7 @@ export async function superviseWorkers(config: Readonly<Config>, count: number):
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => stop(signal, 0));
 
   log.info({ workers: count }, 'starting workers');
+  cluster.setupPrimary({ execArgv: workerExecArgv() });
   for (let i = 0; i < count; i++) fork();
 }
 

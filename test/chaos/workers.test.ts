@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { SEMI_SPACE_MB } from '../../src/cli/heap-policy.ts';
 import { startEmulator } from '../../src/emulator/start.ts';
 import { RedisProcess, redisServerProblem } from '../helpers/redis-process.ts';
 import { type ServeProcess, startServeProcess } from '../helpers/serve-process.ts';
@@ -10,6 +12,12 @@ import { type Answer, call, serveEnv } from './http.ts';
 import { answeredBy, untilWorkersListening, workerEvents } from './workers.ts';
 
 const inCI = Boolean(process.env.CI);
+
+/** A process's command line and NODE_OPTIONS, as the kernel has them. */
+const started = (pid: number) => ({
+  argv: readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0'),
+  nodeOptions: /(?:^|\0)NODE_OPTIONS=([^\0]*)/.exec(readFileSync(`/proc/${pid}/environ`, 'utf8'))?.[1],
+});
 const withoutRedisServer = { skip: redisServerProblem !== undefined && !inCI ? redisServerProblem : false };
 
 /**
@@ -129,6 +137,13 @@ describe('serve --workers', withoutRedisServer, () => {
     assert.equal(phone.control.calls(APPID).counts[APPID]?.stable_token, 1);
   });
 
+  it('starts each worker with a young generation of SEMI_SPACE_MB (V8 sizes it only at start)', () => {
+    for (const pid of workers) {
+      assert.ok(started(pid).argv.includes(`--max-semi-space-size=${SEMI_SPACE_MB}`), started(pid).argv.join(' '));
+    }
+    assert.ok(!started(serve.pid).argv.some((arg) => arg.startsWith('--max-semi-space-size')), 'not the primary');
+  });
+
   it('a killed worker is replaced, and the new one answers', async () => {
     const [victim, survivor] = workers as [number, number];
     process.kill(victim, 'SIGKILL');
@@ -147,8 +162,8 @@ describe('serve --workers', withoutRedisServer, () => {
   });
 });
 
-describe('serve --workers, login rate limit', withoutRedisServer, () => {
-  const stack = twoWorkers({ LOGIN_RATE_LIMIT: '4' });
+describe("serve --workers, login rate limit; the operator's NODE_OPTIONS", withoutRedisServer, () => {
+  const stack = twoWorkers({ LOGIN_RATE_LIMIT: '4', NODE_OPTIONS: '--max-semi-space-size=4' });
   const emulator = stack.emulator;
   let serve: ServeProcess;
   let redis: RedisProcess;
@@ -170,6 +185,15 @@ describe('serve --workers, login rate limit', withoutRedisServer, () => {
       await sleep(50);
     }
     assert.equal(served.size, 2, 'both workers took logins');
+  });
+
+  it("a young generation sized in NODE_OPTIONS is the workers' (a flag on their command line would override it)", () => {
+    assert.equal(stack.workers.length, 2);
+    for (const pid of stack.workers) {
+      const { argv, nodeOptions } = started(pid);
+      assert.ok(!argv.some((arg) => arg.startsWith('--max-semi-space-size')), argv.join(' '));
+      assert.equal(nodeOptions, '--max-semi-space-size=4');
+    }
   });
 
   it('workers that cannot listen end the primary: their one line, exit 2', async () => {

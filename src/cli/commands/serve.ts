@@ -7,7 +7,7 @@ import { gracefulShutdown, installProcessPolicy } from '../../server/lifecycle.t
 import { createMetrics } from '../../server/metrics.ts';
 import { createServerContext, type OwnedServerContext } from '../../server/services.ts';
 import { configFromEnvironment } from '../env.ts';
-import { limitHeapGrowth } from '../heap-policy.ts';
+import { limitHeapGrowth, limitYoungGeneration } from '../heap-policy.ts';
 import { superviseWorkers } from '../serve-cluster.ts';
 import { exitWithStartupProblem } from '../startup-problem.ts';
 import { workerCount } from '../workers.ts';
@@ -45,6 +45,8 @@ async function serveOneProcess(config: Readonly<Config>, worker: boolean): Promi
     exitWithStartupProblem(err, config);
   }
   const app = await buildServer(ctx);
+  // A worker's young generation was sized on its command line (workerExecArgv).
+  if (!worker) limitYoungGeneration(app.server);
   app.addHook('onClose', () => ctx.close());
   const shutdown = gracefulShutdown(app, ctx.lifecycle, {
     delayMs: config.shutdownDelayMs,

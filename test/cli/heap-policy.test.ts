@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { SEMI_SPACE_MB } from '../../src/cli/heap-policy.ts';
+import { serveEnv } from '../chaos/http.ts';
+import { startServeProcess } from '../helpers/serve-process.ts';
+
+/**
+ * The young generation of one `serve` process (src/cli/heap-policy.ts): held at V8's start size
+ * while the server's modules load, then grown to SEMI_SPACE_MB per semi-space under load and no
+ * further, unless the operator sized it. A real process each (V8 sizes the young generation per
+ * process), with a real HTTP server; test/chaos/workers.test.ts checks the workers' flag, and
+ * serve-young-generation.test.ts that `weapp-auth serve` applies this.
+ */
+
+const child = fileURLToPath(new URL('../helpers/young-generation-server.ts', import.meta.url));
+const MB = 1024 * 1024;
+
+/** Sizes of the young generation (both semi-spaces), bytes: see young-generation-server.ts. */
+interface Stats {
+  held: number;
+  startMax: number;
+  loadMax: number;
+}
+
+async function underLoad(nodeOptions?: string): Promise<Stats> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', child], {
+    env: { PATH: process.env.PATH ?? '', ...(nodeOptions && { NODE_OPTIONS: nodeOptions }) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    const [port] = (await once(proc.stdout, 'data')) as [Buffer];
+    const url = `http://127.0.0.1:${String(port).trim()}`;
+    // 3,000 requests, 20 at a time.
+    await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        for (let i = 0; i < 150; i++) await (await fetch(url)).text();
+      }),
+    );
+    return (await (await fetch(`${url}/stats`)).json()) as Stats;
+  } finally {
+    proc.kill('SIGTERM');
+    if (proc.exitCode === null) await once(proc, 'exit');
+  }
+}
+
+it('holds the young generation while the server loads, then lets it grow to SEMI_SPACE_MB and no further', async () => {
+  const { held, startMax, loadMax } = await underLoad();
+  assert.equal(startMax, held, `start-up: ${held / MB} → ${startMax / MB} MB`);
+  assert.equal(loadMax, 2 * SEMI_SPACE_MB * MB, `under load: ${loadMax / MB} MB`);
+});
+
+it("an operator's --max-semi-space-size in NODE_OPTIONS wins (here V8's own default, which the same load fills)", async () => {
+  const { held, startMax, loadMax } = await underLoad('--max-semi-space-size=16');
+  assert.ok(startMax > held, `start-up: ${held / MB} → ${startMax / MB} MB`);
+  assert.equal(loadMax, 2 * 16 * MB, `under load: ${loadMax / MB} MB`);
+});
+
+it('weapp-auth serve applies it: its young generation stays within SEMI_SPACE_MB from start-up on', async () => {
+  // Without the hold, loading the server's modules alone grew it to 2 × 16 MB.
+  const serve = await startServeProcess(serveEnv('http://127.0.0.1:9'));
+  try {
+    const youngGeneration = async () => {
+      const metrics = await (await fetch(`${serve.url}/metrics`)).text();
+      return Number(/weapp_auth_nodejs_heap_space_size_total_bytes\{space="new"\} (\d+)/.exec(metrics)?.[1]);
+    };
+    assert.ok(
+      (await youngGeneration()) <= 2 * SEMI_SPACE_MB * MB,
+      `after start-up: ${(await youngGeneration()) / MB} MB`,
+    );
+    await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        for (let i = 0; i < 50; i++) await (await fetch(`${serve.url}/healthz`)).text();
+      }),
+    );
+    assert.ok(
+      (await youngGeneration()) <= 2 * SEMI_SPACE_MB * MB,
+      `after 1,000 requests: ${(await youngGeneration()) / MB} MB`,
+    );
+  } finally {
+    await serve.stop();
+  }
+});
