@@ -9,6 +9,8 @@ import {
 } from 'kysely';
 import type { CachedStatements } from './sqlite-statements.ts';
 
+/** The savepoint an explicit transaction is inside its group. */
+const TRANSACTION = 'weapp_auth_transaction';
 /** INSERT, UPDATE, DELETE: the writes a group may hold. Anything else (DDL, PRAGMA, WITH …) runs alone. */
 const GROUPABLE = /^\s*(insert|update|delete|replace)\s/i;
 
@@ -33,8 +35,10 @@ interface Group {
  * failed statement without ending the transaction; an error that ends the transaction (disk full,
  * I/O) fails the whole group. Reads in this process see the group's writes before they are
  * committed (one connection), which no answer can have revealed yet, since answers wait for the
- * commit. Explicit transactions (`db.transaction()`) are real transactions: they wait for the
- * connection, first commit the open group, and commit on their own.
+ * commit. An explicit transaction (`db.transaction()`) is a SAVEPOINT inside the group: atomic
+ * on its own (its rollback undoes it alone), alone on the connection while it runs (every other
+ * statement waits, as with Kysely's own driver), committed with the group, and its commit resolves
+ * once the group's has. DDL and PRAGMAs outside a transaction commit the group first and run alone.
  */
 export class GroupCommitSqliteDialect extends SqliteDialect {
   readonly #statements: CachedStatements;
@@ -78,8 +82,8 @@ class GroupCommitDriver implements Driver {
       this.#releaseOwner = resolve;
     });
     try {
-      this.commitGroup();
-      this.#raw.exec('begin');
+      this.#openGroup();
+      this.#raw.exec(`savepoint ${TRANSACTION}`);
     } catch (err) {
       this.#endTransaction();
       throw err;
@@ -87,17 +91,20 @@ class GroupCommitDriver implements Driver {
   }
 
   async commitTransaction(): Promise<void> {
-    try {
-      this.#raw.exec('commit');
-    } finally {
-      // A failed COMMIT leaves the transaction open for a ROLLBACK, which Kysely then asks for.
-      if (!this.#raw.inTransaction) this.#endTransaction();
-    }
+    const group = this.#group;
+    // A failed RELEASE leaves the savepoint for the ROLLBACK Kysely asks for next.
+    this.#raw.exec(`release ${TRANSACTION}`);
+    this.#endTransaction();
+    await group?.committed;
   }
 
   async rollbackTransaction(): Promise<void> {
     try {
-      if (this.#raw.inTransaction) this.#raw.exec('rollback');
+      // Unless SQLite already ended the whole transaction (and failed the group with it).
+      if (this.#raw.inTransaction) {
+        this.#raw.exec(`rollback to ${TRANSACTION}`);
+        this.#raw.exec(`release ${TRANSACTION}`);
+      }
     } finally {
       this.#endTransaction();
     }
@@ -128,22 +135,18 @@ class GroupCommitDriver implements Driver {
     this.#releaseOwner?.();
     this.#releaseOwner = undefined;
     this.#ownerReleased = undefined;
+    // The group's commit waited for the transaction; the writes that waited may still join it.
+    const group = this.#group;
+    if (group) setImmediate(() => this.#group === group && this.commitGroup());
   }
 
   /** Runs one statement for `connection`, waiting out another's explicit transaction. */
   async execute(connection: DatabaseConnection, query: CompiledQuery): Promise<QueryResult<unknown>> {
     while (this.#owner && this.#owner !== connection) await this.#ownerReleased;
-    if (this.#owner === connection) return this.#run(query);
+    if (this.#owner === connection) return this.#runInGroup(query);
     if (GROUPABLE.test(query.sql)) {
       const group = this.#openGroup();
-      let result: QueryResult<unknown>;
-      try {
-        result = this.#run(query);
-      } catch (err) {
-        // Errors that end the transaction (I/O, disk full) took the group's other writes with them.
-        if (!this.#raw.inTransaction) this.#failGroup(group, err);
-        throw err;
-      }
+      const result = this.#runInGroup(query);
       await group.committed;
       return result;
     }
@@ -157,6 +160,17 @@ class GroupCommitDriver implements Driver {
     if (!SelectQueryNode.is(query.query)) throw new Error('The SQLite driver streams SELECT queries only');
     const statement = this.#statements.prepare(query.sql) as BetterSqlite3.Statement;
     for (const row of statement.iterate(query.parameters as unknown[])) yield { rows: [row] };
+  }
+
+  #runInGroup(query: CompiledQuery): QueryResult<unknown> {
+    const group = this.#group;
+    try {
+      return this.#run(query);
+    } catch (err) {
+      // Errors that end the transaction (I/O, disk full) took the group's other writes with them.
+      if (group && !this.#raw.inTransaction) this.#failGroup(group, err);
+      throw err;
+    }
   }
 
   #run(query: CompiledQuery): QueryResult<unknown> {
@@ -188,10 +202,10 @@ class GroupCommitDriver implements Driver {
     return group;
   }
 
-  /** Commits the open group now (before an explicit transaction, DDL, or closing). */
+  /** Commits the open group now (before DDL, or closing); not while a transaction is inside it. */
   commitGroup(): void {
     const group = this.#group;
-    if (!group) return;
+    if (!group || this.#owner) return;
     this.#group = undefined;
     try {
       this.#raw.exec('commit');

@@ -8,7 +8,7 @@ describe('randomBytesPooled', () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 0, max: 200 }), { minLength: 1, maxLength: 300 }), (sizes) => {
         const outs = sizes.map((size) => randomBytesPooled(size));
-        outs.forEach((out, i) => assert.equal(out.length, sizes[i]));
+        for (const [i, out] of outs.entries()) assert.equal(out.length, sizes[i]);
       }),
     );
   });

@@ -94,25 +94,53 @@ describe('GroupCommitSqliteDialect', () => {
     await close();
   });
 
-  it('an explicit transaction commits the open group first, runs alone, and its rollback leaves the group alone', async () => {
+  it('an explicit transaction is atomic inside the group: others wait for it, its rollback undoes it alone', async () => {
     const { db, count, close } = open();
     const grouped = insert(db, 'before');
+    let waiting: Promise<unknown> | undefined;
     const failed = db.transaction().execute(async (trx) => {
       await trx.insertInto('t').values({ id: 'inside', v: 1 }).execute();
       // Meanwhile another write waits for the transaction rather than joining it.
-      const waiting = insert(db, 'after');
+      waiting = insert(db, 'after');
       await new Promise((resolve) => setTimeout(resolve, 20));
-      assert.equal(count(), 1, 'the group was committed before the transaction began');
-      throw Object.assign(new Error('roll back'), { waiting });
+      assert.equal(count(), 0, 'the group stays open while a transaction is inside it');
+      throw new Error('roll back');
     });
-    const err = (await failed.catch((e: unknown) => e)) as Error & { waiting: Promise<unknown> };
-    assert.equal(err.message, 'roll back');
+    await assert.rejects(failed, /roll back/);
     await grouped;
-    await err.waiting;
+    await waiting;
     const ids = await db.selectFrom('t').select('id').orderBy('id').execute();
     assert.deepEqual(
       ids.map((r) => r.id),
       ['after', 'before'],
+    );
+    assert.equal(count(), 2);
+    await close();
+  });
+
+  it('an explicit transaction that commits is acknowledged once its group is on disk', async () => {
+    const { db, count, close } = open();
+    const before = insert(db, 'before');
+    await db.transaction().execute(async (trx) => {
+      await trx.insertInto('t').values({ id: 'one', v: 1 }).execute();
+      await trx.insertInto('t').values({ id: 'two', v: 2 }).execute();
+    });
+    assert.equal(count(), 3, 'the transaction and the group it joined are committed');
+    await before;
+    // A unique violation inside a transaction fails the transaction, not the writes around it.
+    const around = insert(db, 'around');
+    await assert.rejects(
+      db.transaction().execute(async (trx) => {
+        await trx.insertInto('t').values({ id: 'three', v: 3 }).execute();
+        await trx.insertInto('t').values({ id: 'one', v: 1 }).execute();
+      }),
+      /UNIQUE/,
+    );
+    await around;
+    const ids = await db.selectFrom('t').select('id').orderBy('id').execute();
+    assert.deepEqual(
+      ids.map((r) => r.id),
+      ['around', 'before', 'one', 'two'],
     );
     await close();
   });
