@@ -1,4 +1,4 @@
-import { type Insertable, type Kysely, type Selectable, sql } from 'kysely';
+import { CompiledQuery, type Insertable, type Kysely, type Selectable, sql } from 'kysely';
 import { isPostgres } from './dialects.ts';
 import { insertGrouped } from './grouped-inserts.ts';
 import { newId } from './ids.ts';
@@ -60,7 +60,7 @@ export type RotationResult =
       status: 'rotated';
       session: Session;
       previous: Session;
-      /** The session's openid, when the rotation read it too (PostgreSQL); null when the identity is gone. */
+      /** The session's openid, read by the rotation itself; null when the identity is gone. */
       openid?: string | null;
     }
   | { status: 'reused' | 'revoked' | 'expired'; session: Session }
@@ -153,7 +153,7 @@ export async function findSessionByRefreshHash(
  * UPDATE (only a row not yet replaced, revoked or expired), so of two concurrent rotations of one
  * token exactly one wins; the other sees `reused`. On PostgreSQL the claim, the successor's INSERT
  * and the session's openid are one statement (one round trip, one commit); on SQLite, where a
- * statement is a function call, one transaction.
+ * statement is a function call, two statements in one transaction.
  */
 export async function rotateSession(
   db: Kysely<Database>,
@@ -162,36 +162,7 @@ export async function rotateSession(
 ): Promise<RotationResult> {
   const rotated = isPostgres(db)
     ? await rotateInOneStatement(db, rotation, now)
-    : await db.transaction().execute(async (trx) => {
-        const successorId = newId('s');
-        const previous = await trx
-          .updateTable('sessions')
-          .set({ replaced_by: successorId, last_used_at: now })
-          .where('refresh_token_hash', '=', rotation.refreshTokenHash)
-          .where('replaced_by', 'is', null)
-          .where('revoked_at', 'is', null)
-          .where('expires_at', '>', now)
-          .returningAll()
-          .executeTakeFirst();
-        if (!previous) return undefined;
-        const session = await trx
-          .insertInto('sessions')
-          .values({
-            id: successorId,
-            family_id: previous.family_id,
-            user_id: previous.user_id,
-            appid: previous.appid,
-            refresh_token_hash: rotation.newRefreshTokenHash,
-            expires_at: rotation.expiresAt,
-            created_at: now,
-            last_used_at: now,
-            user_agent: rotation.userAgent ?? previous.user_agent,
-            ip: rotation.ip ?? previous.ip,
-          })
-          .returningAll()
-          .executeTakeFirstOrThrow();
-        return { status: 'rotated' as const, session: toSession(session), previous: toSession(previous) };
-      });
+    : await rotateOnSqlite(db, rotation, now);
   if (rotated) return rotated;
 
   const session = await findSessionByRefreshHash(db, rotation.refreshTokenHash);
@@ -199,6 +170,66 @@ export async function rotateSession(
   if (session.revokedAt !== null) return { status: 'revoked', session };
   if (session.replacedBy !== null) return { status: 'reused', session };
   return { status: 'expired', session };
+}
+
+/**
+ * SQLite: the claim (with the openid, for the new access token) and the successor's INSERT, two
+ * statements in one transaction, written as SQL: this is the hot path of every refresh, and
+ * Kysely's builder cost more CPU than SQLite's execution of them. Committed with the other writes
+ * of its event-loop turn (./sqlite-group-commit.ts).
+ */
+const SQLITE_CLAIM = `update sessions set replaced_by = ?, last_used_at = ?
+  where refresh_token_hash = ? and replaced_by is null and revoked_at is null and expires_at > ?
+  returning *, (select openid from identities where identities.user_id = sessions.user_id
+    and identities.appid = sessions.appid order by last_login_at desc limit 1) as openid`;
+const SQLITE_SUCCESSOR = `insert into sessions
+  (id, family_id, user_id, appid, refresh_token_hash, expires_at, created_at, last_used_at, user_agent, ip)
+  values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+async function rotateOnSqlite(
+  db: Kysely<Database>,
+  rotation: Rotation,
+  now: number,
+): Promise<Extract<RotationResult, { status: 'rotated' }> | undefined> {
+  return db.transaction().execute(async (trx) => {
+    const successorId = newId('s');
+    const claimed = await trx.executeQuery<Selectable<SessionsTable> & { openid: string | null }>(
+      CompiledQuery.raw(SQLITE_CLAIM, [successorId, now, rotation.refreshTokenHash, now]),
+    );
+    const row = claimed.rows[0];
+    if (!row) return undefined;
+    const { openid, ...previous } = row;
+    const successor: Selectable<SessionsTable> = {
+      id: successorId,
+      family_id: previous.family_id,
+      user_id: previous.user_id,
+      appid: previous.appid,
+      refresh_token_hash: rotation.newRefreshTokenHash,
+      replaced_by: null,
+      expires_at: rotation.expiresAt,
+      revoked_at: null,
+      revoke_reason: null,
+      created_at: now,
+      last_used_at: now,
+      user_agent: rotation.userAgent ?? previous.user_agent,
+      ip: rotation.ip ?? previous.ip,
+    };
+    await trx.executeQuery(
+      CompiledQuery.raw(SQLITE_SUCCESSOR, [
+        successor.id,
+        successor.family_id,
+        successor.user_id,
+        successor.appid,
+        successor.refresh_token_hash,
+        successor.expires_at,
+        successor.created_at,
+        successor.last_used_at,
+        successor.user_agent,
+        successor.ip,
+      ]),
+    );
+    return { status: 'rotated' as const, session: toSession(successor), previous: toSession(previous), openid };
+  });
 }
 
 /**

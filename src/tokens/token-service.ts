@@ -267,7 +267,7 @@ export class TokenService {
       }
       return this.#tokensFor(session, undefined, next.token, now);
     }
-    // PostgreSQL's rotation read the openid in the same statement; SQLite's asks now.
+    // The rotation read the openid in the same statement; a fork (reuse within the grace) asks now.
     const openid =
       result.status === 'rotated' && result.openid !== undefined
         ? result.openid
