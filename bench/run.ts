@@ -9,6 +9,7 @@
  *   npm run bench                                   SQLite
  *   BENCH_DATABASE_URL=postgres://… npm run bench   also PostgreSQL (in a schema of its own, dropped after)
  *   BENCH_REDIS_URL=redis://…                       also serve --workers 2 against one worker, both with Redis
+ *                                                   (on SQLite, and on PostgreSQL too with BENCH_DATABASE_URL)
  *   BENCH_ROUNDS=3                                  medians of 3 interleaved rounds
  *   BENCH_ONLY=login,me                             rows whose name contains one of these
  *   BENCH_ROOT=/path/to/other/checkout              measure another build (its dist/) with this harness
@@ -190,13 +191,22 @@ async function main(): Promise<void> {
     }
     // One worker and two, both on Redis (which more than one worker needs) and each on a SQLite
     // file of its own: the same work per request, so the ratio is what the second process adds.
-    const workers = new Map<number, ServerProcess>();
+    // With BENCH_DATABASE_URL the same on PostgreSQL (a schema each), where the workers do not
+    // take turns on one file's write lock.
+    const workers = new Map<string, ServerProcess>();
     for (const n of redisUrl ? [1, 2] : []) {
       const env = { REDIS_URL: redisUrl ?? '', WORKERS: String(n) };
+      const label = `${n} worker${n > 1 ? 's' : ''}`;
       workers.set(
-        n,
-        await start(weappAuth(`${n} worker${n > 1 ? 's' : ''}`, `sqlite:${join(dir, `w${n}.db`)}`, dir, env)),
+        workersLabel(n, 'SQLite'),
+        await start(weappAuth(label, `sqlite:${join(dir, `w${n}.db`)}`, dir, env)),
       );
+      if (pgAdmin && pgUrl) {
+        await pgAdmin.query(`create schema ${schema}_w${n}`);
+        const url = new URL(pgUrl);
+        url.searchParams.set('options', `-c search_path=${schema}_w${n}`);
+        workers.set(workersLabel(n, 'PostgreSQL'), await start(weappAuth(`${label}, PostgreSQL`, url.href, dir, env)));
+      }
     }
     const rows: Row[] = [
       {
@@ -209,8 +219,8 @@ async function main(): Promise<void> {
       },
       ...oursRows('SQLite', () => sqlite, emulator),
       ...(postgres ? oursRows('PostgreSQL', () => postgres, emulator) : []),
-      ...[...workers].flatMap(([n, server]) =>
-        oursRows(workersLabel(n), () => server, emulator).filter((row) => !row.name.includes('refresh')),
+      ...[...workers].flatMap(([label, server]) =>
+        oursRows(label, () => server, emulator).filter((row) => !row.name.includes('refresh')),
       ),
       ...[reference, sqlite].map((server) => ({
         name: `${server === reference ? 'reference' : 'ours'} login, 50 ms WeChat, 500 connections`,
@@ -251,7 +261,9 @@ async function main(): Promise<void> {
     for (const server of servers) await server.stop();
     await emulator.stop();
     if (pgAdmin) {
-      await pgAdmin.query(`drop schema if exists ${schema} cascade`);
+      for (const name of [schema, `${schema}_w1`, `${schema}_w2`]) {
+        await pgAdmin.query(`drop schema if exists ${name} cascade`);
+      }
       await pgAdmin.end();
     }
     rmSync(dir, { recursive: true, force: true });
@@ -278,7 +290,7 @@ async function main(): Promise<void> {
   if (!only || only.includes('micro')) process.stdout.write(`\n${await microBenches()}\n`);
 }
 
-const workersLabel = (n: number) => `SQLite + Redis, --workers ${n}`;
+const workersLabel = (n: number, database: 'SQLite' | 'PostgreSQL') => `${database} + Redis, --workers ${n}`;
 
 /** The goals of issue 11, as measured in this run. */
 function ratios(summary: Map<string, LoadResult>): string[] {
@@ -304,16 +316,18 @@ function ratios(summary: Map<string, LoadResult>): string[] {
       ? [`| added p99, 50 ms WeChat, 500 connections | +${oursAdded} ms (reference +${refAdded} ms) | ≤ reference |`]
       : []),
     ...(Number.isFinite(rss) ? [`| RSS at 1,000 connections (/v1/me) | ${rss.toFixed(0)} MB | ≤ 150 MB |`] : []),
-    ...line(
-      'login --workers 2 / --workers 1',
-      rps(`ours login, ${workersLabel(2)}`) / rps(`ours login, ${workersLabel(1)}`),
-      '> 1× (what the second core adds)',
-    ),
-    ...line(
-      'GET /v1/me --workers 2 / --workers 1',
-      rps(`ours GET /v1/me, ${workersLabel(2)}`) / rps(`ours GET /v1/me, ${workersLabel(1)}`),
-      '> 1× (what the second core adds)',
-    ),
+    ...(['SQLite', 'PostgreSQL'] as const).flatMap((database) => [
+      ...line(
+        `login --workers 2 / --workers 1, ${database}`,
+        rps(`ours login, ${workersLabel(2, database)}`) / rps(`ours login, ${workersLabel(1, database)}`),
+        '> 1× (what the second core adds)',
+      ),
+      ...line(
+        `GET /v1/me --workers 2 / --workers 1, ${database}`,
+        rps(`ours GET /v1/me, ${workersLabel(2, database)}`) / rps(`ours GET /v1/me, ${workersLabel(1, database)}`),
+        '> 1× (what the second core adds)',
+      ),
+    ]),
   ];
 }
 
