@@ -4,14 +4,17 @@ import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs 
 import { listAuditEvents, recordAuditEvent } from '../../src/store/index.ts';
 import { forEachDialect } from '../helpers/databases.ts';
 
-/** Counts the INSERTs that reach the database. */
+/**
+ * Counts the statements executed through a Kysely (here only the audit log's INSERTs go through
+ * it). Results, not queries: the grouped INSERT is SQL text, which plugins see only as a result.
+ */
 class CountInserts implements KyselyPlugin {
   inserts = 0;
   transformQuery(args: PluginTransformQueryArgs) {
-    if (args.node.kind === 'InsertQueryNode') this.inserts++;
     return args.node;
   }
   async transformResult(args: PluginTransformResultArgs) {
+    this.inserts++;
     return args.result;
   }
 }
@@ -28,7 +31,7 @@ forEachDialect('audit log group commit', (h) => {
     const events = await listAuditEvents(store.db, { userId, limit: 500 });
     assert.equal(events.length, 150);
     assert.deepEqual(new Set(events.map((e) => e.details?.i)).size, 150);
-    assert.ok(counter.inserts < 150, `${counter.inserts} INSERTs for 150 events`);
+    assert.ok(counter.inserts > 0 && counter.inserts < 150, `${counter.inserts} INSERTs for 150 events`);
     // Alone, an event is written at once and is readable when the call resolves.
     await recordAuditEvent(db, { type: 'logout', userId }, 5000);
     assert.equal((await listAuditEvents(store.db, { userId, type: 'logout' })).length, 1);
