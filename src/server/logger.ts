@@ -76,6 +76,22 @@ export function skipRedactingPrimitives<T>(log: T): T {
 
 const SKIPS = Symbol('skips primitives');
 
+/**
+ * Where the server's log goes: stdout (or `fd`), written asynchronously — lines that arrive while a
+ * write is in flight go out together in the next one — and kept as bytes until then. In its
+ * default (utf8) mode sonic-boom appends each line to one pending string and takes that string's
+ * byte length again for every line, which flattens it: under load, with dozens of lines waiting
+ * for a write, that was ~3 KB of garbage and a scan per request line. In buffer mode each line is
+ * encoded once and the waiting lines are joined once per write. pino flushes it on exit as before.
+ */
+export function logDestination(fd = 1): pino.DestinationStream {
+  const stream = pino.destination({ dest: fd, sync: false, contentMode: 'buffer' });
+  // Buffer mode takes bytes; pino hands over each line as a string.
+  const writeBytes = (stream.write as unknown as (bytes: Buffer) => boolean).bind(stream);
+  stream.write = (line: string) => writeBytes(Buffer.from(line));
+  return stream;
+}
+
 export function pathOnly(url: string): string {
   const q = url.indexOf('?');
   return q === -1 ? url : `${url.slice(0, q)}?[redacted]`;

@@ -18,7 +18,7 @@ import { AccessTokenManager, WeChatClient, type WeChatClientOptions } from '../w
 import { localAvatarStore } from './avatars/avatar-store.ts';
 import type { ServerContext } from './context.ts';
 import { Lifecycle } from './lifecycle.ts';
-import { loggerOptions, skipRedactingPrimitives } from './logger.ts';
+import { logDestination, loggerOptions, skipRedactingPrimitives } from './logger.ts';
 import { CodeExchanges } from './login/code-exchange.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { openQrLogin } from './qr-login/qr-login-service.ts';
@@ -53,12 +53,10 @@ export async function createServerContext(
   const now = options.now ?? Date.now;
   const metrics = options.metrics ?? createMetrics();
   // Written asynchronously: lines that arrive while a write is in flight go out together in the
-  // next one, instead of one blocking write per line (two per request at the default level).
+  // next one, instead of one blocking write per line (./logger.ts, logDestination).
   // pino flushes what is pending when the process exits, on every path out of it.
   // Redaction as configured, without its search through strings and numbers (./logger.ts).
-  const log = skipRedactingPrimitives(
-    options.log ?? pino(loggerOptions(config.logLevel), pino.destination({ dest: 1, sync: false })),
-  );
+  const log = skipRedactingPrimitives(options.log ?? pino(loggerOptions(config.logLevel), logDestination()));
   const watch = dependencyWatch(log, metrics);
   const closers: (() => Promise<unknown>)[] = [];
   const close = async () => {

@@ -1,8 +1,13 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { type EventEmitter, once } from 'node:events';
+import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import pino from 'pino';
-import { loggerOptions, skipRedactingPrimitives } from '../../src/server/logger.ts';
+import { logDestination, loggerOptions, skipRedactingPrimitives } from '../../src/server/logger.ts';
 import { forEachDialect } from '../helpers/databases.ts';
 import { startStack } from './stack.ts';
 
@@ -80,6 +85,50 @@ describe('skipRedactingPrimitives', () => {
     assert.equal(wildcardStringifier(log), before);
     const other = { info() {} };
     assert.equal(skipRedactingPrimitives(other), other);
+  });
+});
+
+describe('logDestination', () => {
+  it('writes every line whole and in order, multi-byte text included', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'weapp-auth-log-'));
+    try {
+      const fd = openSync(join(dir, 'log'), 'w');
+      const destination = logDestination(fd);
+      const log = pino({ ...loggerOptions('info'), base: null, timestamp: false }, destination);
+      // Bursts of lines in one turn, as a server under load writes them while a write is in flight.
+      for (let turn = 0; turn < 20; turn++) {
+        for (let i = 0; i < 100; i++) log.info({ n: turn * 100 + i, nickname: '微信用户😀' }, 'line');
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      // end() writes what is pending, then closes the file.
+      const closed = once(destination as unknown as EventEmitter, 'close');
+      (destination as unknown as { end(): void }).end();
+      await closed;
+      const lines = readFileSync(join(dir, 'log'), 'utf8').split('\n').filter(Boolean);
+      assert.equal(lines.length, 2000);
+      for (const [n, line] of lines.entries()) {
+        assert.deepEqual(JSON.parse(line), { level: 30, n, nickname: '微信用户😀', msg: 'line' });
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('flushes what is pending when the process exits', () => {
+    const script = [
+      `import pino from 'pino';`,
+      `import { logDestination } from ${JSON.stringify(new URL('../../src/server/logger.ts', import.meta.url).href)};`,
+      `const log = pino({ base: null, timestamp: false }, logDestination());`,
+      `for (let n = 0; n < 5000; n++) log.info({ n }, '日志');`,
+      `process.exit(0);`,
+    ].join('\n');
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: new URL('../..', import.meta.url).pathname,
+      encoding: 'utf8',
+    });
+    const lines = out.split('\n').filter(Boolean);
+    assert.equal(lines.length, 5000);
+    assert.deepEqual(JSON.parse(lines[4999] ?? ''), { level: 30, n: 4999, msg: '日志' });
   });
 });
 
