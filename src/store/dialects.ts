@@ -65,9 +65,10 @@ export const dialects: Readonly<Record<DialectName, DialectAdapter>> = Object.fr
       // SQLite leaves foreign keys off unless asked, per connection.
       database.pragma('foreign_keys = ON');
       // Another process (a `migrate` run beside the server) may hold the write lock for a moment.
-      database.pragma(`busy_timeout = ${Math.trunc(options.timeoutMs ?? 5000)}`);
+      const busyTimeoutMs = Math.trunc(options.timeoutMs ?? 5000);
+      database.pragma(`busy_timeout = ${busyTimeoutMs}`);
       const statements = new CachedStatements(database);
-      return Object.assign(new GroupCommitSqliteDialect(statements, database), {
+      return Object.assign(new GroupCommitSqliteDialect(statements, database, busyTimeoutMs), {
         dataVersion: () => statements.dataVersion(),
       });
     },

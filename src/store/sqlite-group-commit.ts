@@ -1,4 +1,6 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type BetterSqlite3 from 'better-sqlite3';
+import SqliteDatabase from 'better-sqlite3';
 import {
   CompiledQuery,
   type DatabaseConnection,
@@ -9,6 +11,8 @@ import {
 } from 'kysely';
 import type { CachedStatements } from './sqlite-statements.ts';
 
+/** The longest pause between two tries for a write lock another process holds. */
+const MAX_LOCK_POLL_MS = 8;
 /** The savepoint an explicit transaction is inside its group. */
 const TRANSACTION = 'weapp_auth_transaction';
 /** INSERT, UPDATE, DELETE: the writes a group may hold. Anything else (DDL, PRAGMA, WITH …) runs alone. */
@@ -43,30 +47,37 @@ interface Group {
 export class GroupCommitSqliteDialect extends SqliteDialect {
   readonly #statements: CachedStatements;
   readonly #raw: BetterSqlite3.Database;
+  readonly #busyTimeoutMs: number;
 
-  constructor(statements: CachedStatements, raw: BetterSqlite3.Database) {
+  /** `busyTimeoutMs`: how long a write waits for the lock another process holds (then SQLITE_BUSY). */
+  constructor(statements: CachedStatements, raw: BetterSqlite3.Database, busyTimeoutMs = 5000) {
     super({ database: statements });
     this.#statements = statements;
     this.#raw = raw;
+    this.#busyTimeoutMs = busyTimeoutMs;
   }
 
   override createDriver(): Driver {
-    return new GroupCommitDriver(this.#statements, this.#raw);
+    return new GroupCommitDriver(this.#statements, this.#raw, this.#busyTimeoutMs);
   }
 }
 
 class GroupCommitDriver implements Driver {
   readonly #statements: CachedStatements;
   readonly #raw: BetterSqlite3.Database;
+  readonly #busyTimeoutMs: number;
+  /** Set while a caller waits (without blocking the event loop) for another process's write lock. */
+  #locking: Promise<void> | undefined;
   /** The connection inside an explicit transaction; every other statement waits for it. */
   #owner: DatabaseConnection | undefined;
   #ownerReleased: Promise<void> | undefined;
   #releaseOwner: (() => void) | undefined;
   #group: Group | undefined;
 
-  constructor(statements: CachedStatements, raw: BetterSqlite3.Database) {
+  constructor(statements: CachedStatements, raw: BetterSqlite3.Database, busyTimeoutMs: number) {
     this.#statements = statements;
     this.#raw = raw;
+    this.#busyTimeoutMs = busyTimeoutMs;
   }
 
   async init(): Promise<void> {}
@@ -76,13 +87,17 @@ class GroupCommitDriver implements Driver {
   }
 
   async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    while (this.#owner) await this.#ownerReleased;
+    for (;;) {
+      while (this.#owner) await this.#ownerReleased;
+      if (this.#group || (!this.#locking && this.#tryBegin())) break;
+      // Then look again: another transaction may have begun while this one waited for the lock.
+      await this.#lock();
+    }
     this.#owner = connection;
     this.#ownerReleased = new Promise((resolve) => {
       this.#releaseOwner = resolve;
     });
     try {
-      this.#openGroup();
       this.#raw.exec(`savepoint ${TRANSACTION}`);
     } catch (err) {
       this.#endTransaction();
@@ -142,13 +157,18 @@ class GroupCommitDriver implements Driver {
 
   /** Runs one statement for `connection`, waiting out another's explicit transaction. */
   async execute(connection: DatabaseConnection, query: CompiledQuery): Promise<QueryResult<unknown>> {
-    while (this.#owner && this.#owner !== connection) await this.#ownerReleased;
-    if (this.#owner === connection) return this.#runInGroup(query);
-    if (GROUPABLE.test(query.sql)) {
-      const group = this.#openGroup();
-      const result = this.#runInGroup(query);
-      await group.committed;
-      return result;
+    for (;;) {
+      while (this.#owner && this.#owner !== connection) await this.#ownerReleased;
+      if (this.#owner === connection) return this.#runInGroup(query);
+      if (!GROUPABLE.test(query.sql)) break;
+      // Uncontended, the group opens here and now: the statement runs in this call, in order.
+      const group = this.#group ?? (!this.#locking && this.#tryBegin() ? this.#group : undefined);
+      if (group) {
+        const result = this.#runInGroup(query);
+        await group.committed;
+        return result;
+      }
+      await this.#lock();
     }
     const statement = this.#statements.prepare(query.sql) as BetterSqlite3.Statement;
     // DDL and PRAGMAs run outside the group (PRAGMAs such as foreign_keys are ignored inside one).
@@ -181,11 +201,44 @@ class GroupCommitDriver implements Driver {
     return { numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] };
   }
 
-  #openGroup(): Group {
-    if (this.#group) return this.#group;
-    // IMMEDIATE: the write lock now (waiting busy_timeout for another process), not at the first
-    // write after a read, where WAL would refuse an upgrade without waiting.
-    this.#raw.exec('begin immediate');
+  /**
+   * Opens a group: BEGIN IMMEDIATE, the write lock now rather than at the first write after a read
+   * (where WAL refuses an upgrade without waiting). While another process (a worker, the CLI) holds
+   * the lock, this waits with timers instead of in SQLite's busy handler, which sleeps on the
+   * event loop's thread and would stall every request of this process meanwhile.
+   */
+  #lock(): Promise<void> {
+    this.#locking ??= this.#waitForLock().finally(() => {
+      this.#locking = undefined;
+    });
+    return this.#locking;
+  }
+
+  async #waitForLock(): Promise<void> {
+    const deadline = Date.now() + this.#busyTimeoutMs;
+    for (let waitMs = 1; ; waitMs = Math.min(waitMs * 2, MAX_LOCK_POLL_MS)) {
+      if (this.#group || this.#tryBegin()) return;
+      if (Date.now() >= deadline) {
+        throw new SqliteDatabase.SqliteError(
+          `another process held the database's write lock for longer than ${this.#busyTimeoutMs} ms`,
+          'SQLITE_BUSY',
+        );
+      }
+      await sleep(waitMs);
+    }
+  }
+
+  #tryBegin(): boolean {
+    const timeout = this.#raw.pragma('busy_timeout', { simple: true }) as number;
+    this.#raw.pragma('busy_timeout = 0');
+    try {
+      this.#raw.exec('begin immediate');
+    } catch (err) {
+      if ((err as { code?: unknown }).code === 'SQLITE_BUSY') return false;
+      throw err;
+    } finally {
+      this.#raw.pragma(`busy_timeout = ${timeout}`);
+    }
     let resolve = () => {};
     let reject: (err: unknown) => void = () => {};
     const committed = new Promise<void>((res, rej) => {
@@ -199,7 +252,7 @@ class GroupCommitDriver implements Driver {
     setImmediate(() => {
       if (this.#group === group) this.commitGroup();
     });
-    return group;
+    return true;
   }
 
   /** Commits the open group now (before DDL, or closing); not while a transaction is inside it. */

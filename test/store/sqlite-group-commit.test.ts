@@ -17,12 +17,14 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 let files = 0;
 
 /** A Kysely on a file through the group-commit driver, and a second connection to watch the file from outside. */
-function open() {
+function open(busyTimeoutMs?: number) {
   const path = join(dir, `g${files++}.db`);
   const raw = new SqliteDatabase(path);
   raw.pragma('journal_mode = WAL');
   raw.exec('create table t (id text primary key, v integer not null check (v >= 0))');
-  const db = new Kysely<Tables>({ dialect: new GroupCommitSqliteDialect(new CachedStatements(raw), raw) });
+  const db = new Kysely<Tables>({
+    dialect: new GroupCommitSqliteDialect(new CachedStatements(raw), raw, busyTimeoutMs),
+  });
   const outside = new SqliteDatabase(path, { readonly: true });
   const version = () => outside.pragma('data_version', { simple: true }) as number;
   // Each commit appends at least one 4 KB frame to the WAL: its growth counts commits from outside.
@@ -32,7 +34,7 @@ function open() {
     outside.close();
     await db.destroy();
   };
-  return { db, raw, version, walBytes, count, close };
+  return { db, raw, path, version, walBytes, count, close };
 }
 
 const insert = (db: Kysely<Tables>, id: string, v = 1) => db.insertInto('t').values({ id, v }).execute();
@@ -179,6 +181,40 @@ describe('GroupCommitSqliteDialect', () => {
     raw.pragma(`max_page_count = 1073741823`);
     await insert(db, 'later');
     assert.equal(count(), committed + 1, 'the next group works');
+    await close();
+  });
+
+  it('waits for a write lock another process holds without blocking the event loop', async () => {
+    const { db, path, count, close } = open();
+    const other = new SqliteDatabase(path);
+    other.exec('begin immediate');
+    const write = insert(db, 'waited');
+    // SQLite's busy handler would sleep on this thread; timers keep firing while the write waits.
+    let ticks = 0;
+    const ticking = setInterval(() => ticks++, 1);
+    while (ticks < 20) await new Promise((resolve) => setTimeout(resolve, 5));
+    clearInterval(ticking);
+    assert.equal(count(), 0);
+    other.exec('commit');
+    await write;
+    assert.equal(count(), 1);
+    other.close();
+    await close();
+  });
+
+  it('gives up with SQLITE_BUSY (a 503 upstream) when the lock stays held past the timeout', async () => {
+    const { db, path, count, close } = open(100);
+    const other = new SqliteDatabase(path);
+    other.exec('begin immediate');
+    await assert.rejects(insert(db, 'refused'), (err: Error & { code?: string }) => err.code === 'SQLITE_BUSY');
+    await assert.rejects(
+      db.transaction().execute(async (trx) => trx.insertInto('t').values({ id: 'x', v: 1 }).execute()),
+      (err: Error & { code?: string }) => err.code === 'SQLITE_BUSY',
+    );
+    other.exec('commit');
+    await insert(db, 'later');
+    assert.equal(count(), 1);
+    other.close();
     await close();
   });
 
