@@ -113,7 +113,10 @@ class GroupCommitDriver implements Driver {
     await group?.committed;
   }
 
-  async rollbackTransaction(): Promise<void> {
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    // A transaction whose group failed after its RELEASE is over already; another may own the
+    // connection by now, and its savepoint is not this one's to roll back.
+    if (this.#owner !== connection) return;
     try {
       // Unless SQLite already ended the whole transaction (and failed the group with it).
       if (this.#raw.inTransaction) {

@@ -147,6 +147,31 @@ describe('GroupCommitSqliteDialect', () => {
     await close();
   });
 
+  it('a transaction whose group fails after it committed leaves the next transaction alone', async () => {
+    const { db, raw, count, close } = open();
+    await insert(db, 'seed');
+    raw.pragma(`max_page_count = ${raw.pragma('page_count', { simple: true })}`);
+    // The first transaction's group fails at the big row (disk full) after its RELEASE; the second
+    // transaction, waiting meanwhile, must neither be rolled back by the first's clean-up nor fail.
+    const first = db.transaction().execute(async (trx) => {
+      await trx.insertInto('t').values({ id: 'first', v: 1 }).execute();
+    });
+    const big = db
+      .insertInto('t')
+      .values({ id: 'y'.repeat(200_000), v: 1 })
+      .execute();
+    const results = await Promise.allSettled([first, big]);
+    assert.equal(results[1]?.status, 'rejected');
+    raw.pragma('max_page_count = 1073741823');
+    await db.transaction().execute(async (trx) => {
+      await trx.insertInto('t').values({ id: 'second', v: 2 }).execute();
+    });
+    const ids = (await db.selectFrom('t').select('id').execute()).map((r) => r.id);
+    assert.ok(ids.includes('second'));
+    assert.equal(count(), ids.length);
+    await close();
+  });
+
   it('runs DDL and PRAGMAs outside the group, after committing it', async () => {
     const { db, raw, count, close } = open();
     const pending = insert(db, 'p');
