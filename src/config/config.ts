@@ -39,6 +39,8 @@ export interface Config {
   logLevel: string;
   /** Longest wait for a database connection and for one statement; past it the request gets 503. */
   dbTimeoutMs: number;
+  /** PostgreSQL: repeated statements as named prepared statements; `off` behind a pooler that cannot keep them. */
+  dbPreparedStatements: 'on' | 'off';
   /** Longest wait for one Redis command; past it the use falls back or the request gets 503. */
   redisTimeoutMs: number;
   /** After SIGTERM: how long to keep serving (readiness already 503) before refusing new connections. */
@@ -222,6 +224,7 @@ export function loadConfig(env: Env, defaults: ConfigDefaults = {}): Readonly<Co
     metricsToken: metricsToken(str('METRICS_TOKEN'), problems),
     logLevel,
     dbTimeoutMs: int('DB_TIMEOUT_MS', 3000, 100, 120_000),
+    dbPreparedStatements: oneOf('DB_PREPARED_STATEMENTS', ['on', 'off'], 'on'),
     redisTimeoutMs: int('REDIS_TIMEOUT_MS', 1000, 50, 60_000),
     shutdownDelayMs: int('SHUTDOWN_DELAY_MS', 2000, 0, 60_000),
     shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 10_000, 1000, 120_000),

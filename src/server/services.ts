@@ -72,6 +72,7 @@ export async function createServerContext(
         migrate: options.migrate,
         timeoutMs: config.dbTimeoutMs,
         queryTimeoutMs: config.dbTimeoutMs,
+        preparedStatements: config.dbPreparedStatements === 'on',
         onError: watch('database'),
       }),
     );

@@ -25,6 +25,12 @@ export interface ConnectOptions {
    * for migrations and operator commands; the server sets DB_TIMEOUT_MS.
    */
   queryTimeoutMs?: number | undefined;
+  /**
+   * PostgreSQL only: run repeated statements as named prepared statements (./pg-prepared.ts). The
+   * server turns it on unless DB_PREPARED_STATEMENTS=off (a pooler in transaction mode that cannot
+   * keep them, PgBouncer before 1.21); one-shot commands leave it off.
+   */
+  preparedStatements?: boolean | undefined;
   /** Where connection errors that no query is waiting for go (a pooled connection died). */
   onError?: ((err: Error) => void) | undefined;
 }
@@ -119,6 +125,7 @@ export const dialects: Readonly<Record<DialectName, DialectAdapter>> = Object.fr
           },
         },
         onError,
+        options.preparedStatements ?? false,
       );
       const dialect = new PostgresDialect({ pool });
       return {

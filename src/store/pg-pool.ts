@@ -1,6 +1,7 @@
 import type { PostgresPool, PostgresPoolClient } from 'kysely';
 import pg from 'pg';
 import { StoreError } from './errors.ts';
+import { isStalePlan, PreparedStatements } from './pg-prepared.ts';
 
 /**
  * node-postgres made safe for a server that must outlive its database (STYLE.md, "Staying up"):
@@ -10,13 +11,16 @@ import { StoreError } from './errors.ts';
  * - a client whose connection failed, or whose query timed out (a network partition: the answer
  *   may still come, and every later query would queue behind it), is destroyed on release instead
  *   of going back to the pool; until then it refuses new queries at once.
+ * - statements Kysely sends repeatedly run as named prepared statements (./pg-prepared.ts).
  * Kysely sees an ordinary pool.
  */
 export class ResilientPool implements PostgresPool {
   readonly #pool: pg.Pool;
   readonly #broken = new WeakMap<pg.PoolClient, Error>();
+  readonly #prepared: PreparedStatements | undefined;
 
-  constructor(config: pg.PoolConfig, onError: (err: Error) => void) {
+  constructor(config: pg.PoolConfig, onError: (err: Error) => void, prepare = false) {
+    this.#prepared = prepare ? new PreparedStatements() : undefined;
     this.#pool = new pg.Pool(config);
     // An idle client died: the pool already dropped it; this listener keeps the process alive.
     this.#pool.on('error', onError);
@@ -51,9 +55,21 @@ export class ResilientPool implements PostgresPool {
     (client as { query: unknown }).query = (...args: unknown[]) => {
       const fault = this.#broken.get(client);
       if (fault) return Promise.reject(unavailable(fault));
-      const result = query(...args);
+      const [text, values] = args;
+      // Kysely's form: (text, values). Cursors, configs and callbacks pass through as they are.
+      const name =
+        typeof text === 'string' && Array.isArray(values) && values.length > 0 && args.length === 2
+          ? this.#prepared?.nameFor(text)
+          : undefined;
+      const result = name === undefined ? query(...args) : query({ name, text, values });
       if (!(result instanceof Promise)) return result;
       return result.catch((err: unknown) => {
+        if (name !== undefined && isStalePlan(err)) {
+          // Outside a transaction (the status before this statement was idle) it simply runs again
+          // unnamed; inside one PostgreSQL has aborted the transaction, and the caller's error stands.
+          this.#prepared?.refuse(text as string);
+          if (client.getTransactionStatus() === 'I') return query(text, values);
+        }
         if (isConnectionFault(err)) this.#broken.set(client, err as Error);
         throw isConnectionFault(err) || isUnavailableState((err as { code?: unknown }).code) ? unavailable(err) : err;
       });

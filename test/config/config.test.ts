@@ -119,6 +119,14 @@ describe('loadConfig', () => {
     assert.match(found.join('\n'), /PHONE_LINK_POLICY must be one of off, link/);
   });
 
+  it('DB_PREPARED_STATEMENTS is on unless set to off', () => {
+    assert.equal(loadConfig(base).dbPreparedStatements, 'on');
+    assert.equal(loadConfig({ ...base, DB_PREPARED_STATEMENTS: 'off' }).dbPreparedStatements, 'off');
+    const found = problems({ ...base, DB_PREPARED_STATEMENTS: 'false' });
+    assert.equal(found.length, 1);
+    assert.match(found[0] ?? '', /DB_PREPARED_STATEMENTS must be one of on, off \(got "false"\)/);
+  });
+
   it('SIGNUP_RISK_MAX_RANK is off unless set to 0-4; SIGNUP_RISK_FAILURE open or closed', () => {
     const d = loadConfig(base);
     assert.equal(d.signupRiskMaxRank, undefined);
