@@ -17,6 +17,11 @@ import { startServeProcess } from '../helpers/serve-process.ts';
 
 const child = fileURLToPath(new URL('../helpers/young-generation-server.ts', import.meta.url));
 const MB = 1024 * 1024;
+/**
+ * V8 13 (Node 24) reports the new space up to a few pages above the semi-space it holds (measured:
+ * 4.5 MB for a 4 MB hold, 16.75 MB for the 16 MB ceiling); V8 11 (Node 20) reports it exactly.
+ */
+const SLACK = MB;
 
 /** Sizes of the young generation (both semi-spaces), bytes: see young-generation-server.ts. */
 interface Stats {
@@ -48,8 +53,12 @@ async function underLoad(nodeOptions?: string): Promise<Stats> {
 
 it('holds the young generation while the server loads, then lets it grow to SEMI_SPACE_MB and no further', async () => {
   const { held, startMax, loadMax } = await underLoad();
-  assert.equal(startMax, held, `start-up: ${held / MB} → ${startMax / MB} MB`);
-  assert.equal(loadMax, 2 * SEMI_SPACE_MB * MB, `under load: ${loadMax / MB} MB`);
+  // Unheld, the same start-up grows it to 2 × 16 MB (the next test).
+  assert.ok(startMax <= held + SLACK, `start-up: ${held / MB} → ${startMax / MB} MB`);
+  assert.ok(
+    loadMax >= 2 * SEMI_SPACE_MB * MB && loadMax <= 2 * SEMI_SPACE_MB * MB + SLACK,
+    `under load: ${loadMax / MB} MB`,
+  );
 });
 
 it("an operator's --max-semi-space-size in NODE_OPTIONS wins (here V8's own default, which the same load fills)", async () => {
@@ -67,7 +76,7 @@ it('weapp-auth serve applies it: its young generation stays within SEMI_SPACE_MB
       return Number(/weapp_auth_nodejs_heap_space_size_total_bytes\{space="new"\} (\d+)/.exec(metrics)?.[1]);
     };
     assert.ok(
-      (await youngGeneration()) <= 2 * SEMI_SPACE_MB * MB,
+      (await youngGeneration()) <= 2 * SEMI_SPACE_MB * MB + SLACK,
       `after start-up: ${(await youngGeneration()) / MB} MB`,
     );
     await Promise.all(
@@ -76,7 +85,7 @@ it('weapp-auth serve applies it: its young generation stays within SEMI_SPACE_MB
       }),
     );
     assert.ok(
-      (await youngGeneration()) <= 2 * SEMI_SPACE_MB * MB,
+      (await youngGeneration()) <= 2 * SEMI_SPACE_MB * MB + SLACK,
       `after 1,000 requests: ${(await youngGeneration()) / MB} MB`,
     );
   } finally {
