@@ -1,6 +1,6 @@
 import { CompiledQuery, type Insertable, type Kysely } from 'kysely';
 import { isPostgres } from './dialects.ts';
-import type { AuditEventsTable, Database, SessionsTable } from './tables.ts';
+import { type AuditEventsTable, type Database, SESSION_COLUMNS, type SessionsTable } from './tables.ts';
 
 /** At most this many rows in one INSERT (one SQL text per count: the statement cache stays small). */
 const MAX_BATCH = 64;
@@ -15,21 +15,7 @@ type GroupedTable = keyof GroupedTables;
 /** The columns each grouped INSERT names, in order; a row's missing optional columns go in as NULL. */
 const COLUMNS: { [T in GroupedTable]: readonly (keyof GroupedTables[T])[] } = {
   audit_events: ['id', 'at', 'type', 'appid', 'user_id', 'ip', 'rid', 'details'],
-  sessions: [
-    'id',
-    'family_id',
-    'user_id',
-    'appid',
-    'refresh_token_hash',
-    'replaced_by',
-    'expires_at',
-    'revoked_at',
-    'revoke_reason',
-    'created_at',
-    'last_used_at',
-    'user_agent',
-    'ip',
-  ],
+  sessions: SESSION_COLUMNS,
 };
 
 interface Pending<T extends GroupedTable> {

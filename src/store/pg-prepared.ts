@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 
 /** Distinct statements kept prepared; beyond it new texts run unnamed (a cap on server-side memory). */
 const MAX_PREPARED = 256;
+/** Texts remembered as seen once, waiting for a second use. */
+const MAX_SEEN = MAX_PREPARED * 4;
 
 /**
  * Which statements go to PostgreSQL as named prepared statements. Kysely sends every query
@@ -22,7 +24,9 @@ export class PreparedStatements {
     const name = this.#names.get(text);
     if (name !== undefined || this.#refused.has(text)) return name;
     if (!this.#seen.has(text)) {
-      if (this.#seen.size < MAX_PREPARED * 4) this.#seen.add(text);
+      // Texts seen once, oldest forgotten first: a hot text first seen late is still prepared.
+      this.#seen.add(text);
+      if (this.#seen.size > MAX_SEEN) this.#seen.delete(this.#seen.values().next().value as string);
       return undefined;
     }
     if (this.#names.size >= MAX_PREPARED) return undefined;

@@ -2,7 +2,7 @@ import { CompiledQuery, type Insertable, type Kysely, type Selectable, sql } fro
 import { isPostgres } from './dialects.ts';
 import { insertGrouped } from './grouped-inserts.ts';
 import { newId } from './ids.ts';
-import type { Database, SessionsTable } from './tables.ts';
+import { type Database, SESSION_COLUMNS, type SessionsTable } from './tables.ts';
 import { toUser, type User } from './users.ts';
 
 /**
@@ -182,9 +182,32 @@ const SQLITE_CLAIM = `update sessions set replaced_by = ?, last_used_at = ?
   where refresh_token_hash = ? and replaced_by is null and revoked_at is null and expires_at > ?
   returning *, (select openid from identities where identities.user_id = sessions.user_id
     and identities.appid = sessions.appid order by last_login_at desc limit 1) as openid`;
-const SQLITE_SUCCESSOR = `insert into sessions
-  (id, family_id, user_id, appid, refresh_token_hash, expires_at, created_at, last_used_at, user_agent, ip)
-  values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+const SQLITE_SUCCESSOR = `insert into sessions (${SESSION_COLUMNS.join(', ')})
+  values (${SESSION_COLUMNS.map(() => '?').join(', ')})`;
+
+/** A live row joining `from`'s family: a rotation's successor or a fork's sibling. */
+function siblingRow(
+  from: Session,
+  input: Pick<Rotation, 'expiresAt' | 'userAgent' | 'ip'> & { refreshTokenHash: string },
+  now: number,
+  id: string = newId('s'),
+): Selectable<SessionsTable> {
+  return {
+    id,
+    family_id: from.familyId,
+    user_id: from.userId,
+    appid: from.appid,
+    refresh_token_hash: input.refreshTokenHash,
+    replaced_by: null,
+    expires_at: input.expiresAt,
+    revoked_at: null,
+    revoke_reason: null,
+    created_at: now,
+    last_used_at: now,
+    user_agent: input.userAgent ?? from.userAgent,
+    ip: input.ip ?? from.ip,
+  };
+}
 
 async function rotateOnSqlite(
   db: Kysely<Database>,
@@ -198,37 +221,21 @@ async function rotateOnSqlite(
     );
     const row = claimed.rows[0];
     if (!row) return undefined;
-    const { openid, ...previous } = row;
-    const successor: Selectable<SessionsTable> = {
-      id: successorId,
-      family_id: previous.family_id,
-      user_id: previous.user_id,
-      appid: previous.appid,
-      refresh_token_hash: rotation.newRefreshTokenHash,
-      replaced_by: null,
-      expires_at: rotation.expiresAt,
-      revoked_at: null,
-      revoke_reason: null,
-      created_at: now,
-      last_used_at: now,
-      user_agent: rotation.userAgent ?? previous.user_agent,
-      ip: rotation.ip ?? previous.ip,
-    };
-    await trx.executeQuery(
-      CompiledQuery.raw(SQLITE_SUCCESSOR, [
-        successor.id,
-        successor.family_id,
-        successor.user_id,
-        successor.appid,
-        successor.refresh_token_hash,
-        successor.expires_at,
-        successor.created_at,
-        successor.last_used_at,
-        successor.user_agent,
-        successor.ip,
-      ]),
+    const { openid, ...claimedRow } = row;
+    const previous = toSession(claimedRow);
+    const successor = siblingRow(
+      previous,
+      { ...rotation, refreshTokenHash: rotation.newRefreshTokenHash },
+      now,
+      successorId,
     );
-    return { status: 'rotated' as const, session: toSession(successor), previous: toSession(previous), openid };
+    await trx.executeQuery(
+      CompiledQuery.raw(
+        SQLITE_SUCCESSOR,
+        SESSION_COLUMNS.map((c) => successor[c]),
+      ),
+    );
+    return { status: 'rotated' as const, session: toSession(successor), previous, openid };
   });
 }
 
@@ -415,22 +422,8 @@ export async function forkSession(
   input: Omit<NewSession, 'userId' | 'appid'>,
   now: number = Date.now(),
 ): Promise<Session> {
-  const row = await db
-    .insertInto('sessions')
-    .values({
-      id: newId('s'),
-      family_id: from.familyId,
-      user_id: from.userId,
-      appid: from.appid,
-      refresh_token_hash: input.refreshTokenHash,
-      expires_at: input.expiresAt,
-      created_at: now,
-      last_used_at: now,
-      user_agent: input.userAgent ?? from.userAgent,
-      ip: input.ip ?? from.ip,
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  const row = siblingRow(from, input, now);
+  await db.insertInto('sessions').values(row).execute();
   return toSession(row);
 }
 

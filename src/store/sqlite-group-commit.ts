@@ -74,10 +74,16 @@ class GroupCommitDriver implements Driver {
   #releaseOwner: (() => void) | undefined;
   #group: Group | undefined;
 
+  readonly #noBusyWait: BetterSqlite3.Statement;
+  readonly #busyWait: BetterSqlite3.Statement;
+
   constructor(statements: CachedStatements, raw: BetterSqlite3.Database, busyTimeoutMs: number) {
     this.#statements = statements;
     this.#raw = raw;
     this.#busyTimeoutMs = busyTimeoutMs;
+    // Prepared once: a group opens on every event-loop turn that writes.
+    this.#noBusyWait = raw.prepare('pragma busy_timeout = 0');
+    this.#busyWait = raw.prepare(`pragma busy_timeout = ${Math.trunc(busyTimeoutMs)}`);
   }
 
   async init(): Promise<void> {}
@@ -232,15 +238,15 @@ class GroupCommitDriver implements Driver {
   }
 
   #tryBegin(): boolean {
-    const timeout = this.#raw.pragma('busy_timeout', { simple: true }) as number;
-    this.#raw.pragma('busy_timeout = 0');
+    // busy_timeout 0 for this one statement only: reads and checkpoints keep SQLite's own wait.
+    this.#noBusyWait.run();
     try {
       this.#raw.exec('begin immediate');
     } catch (err) {
       if ((err as { code?: unknown }).code === 'SQLITE_BUSY') return false;
       throw err;
     } finally {
-      this.#raw.pragma(`busy_timeout = ${timeout}`);
+      this.#busyWait.run();
     }
     let resolve = () => {};
     let reject: (err: unknown) => void = () => {};

@@ -79,6 +79,23 @@ export interface SessionsTable {
   ip: string | null;
 }
 
+/** Every column of a sessions row, in order (the object literal makes the list exhaustive). */
+export const SESSION_COLUMNS = Object.keys({
+  id: 0,
+  family_id: 0,
+  user_id: 0,
+  appid: 0,
+  refresh_token_hash: 0,
+  replaced_by: 0,
+  expires_at: 0,
+  revoked_at: 0,
+  revoke_reason: 0,
+  created_at: 0,
+  last_used_at: 0,
+  user_agent: 0,
+  ip: 0,
+} satisfies Record<keyof SessionsTable, 0>) as (keyof SessionsTable)[];
+
 export interface SigningKeysTable {
   kid: string;
   alg: string;

@@ -27,6 +27,15 @@ describe('PreparedStatements', () => {
     assert.equal(prepared.nameFor(first), undefined);
     assert.equal(prepared.nameFor(first), undefined);
   });
+
+  it('a text first seen after thousands of one-off texts is still prepared on its second use', () => {
+    const prepared = new PreparedStatements();
+    for (let i = 0; i < 5000; i++) prepared.nameFor(`select $1 + ${i}`);
+    assert.equal(prepared.nameFor('select $1 * 2'), undefined);
+    assert.match(prepared.nameFor('select $1 * 2') ?? '', /^wa_/);
+    // The oldest one-off texts were forgotten: a second sight of one counts as its first again.
+    assert.equal(prepared.nameFor('select $1 + 0'), undefined);
+  });
 });
 
 forEachDialect(

@@ -172,6 +172,42 @@ describe('GroupCommitSqliteDialect', () => {
     await close();
   });
 
+  it('a rollback arriving after another transaction took the connection leaves that transaction alone', async () => {
+    const { db, raw, count, close } = open();
+    // RAISE(ROLLBACK) ends the whole SQLite transaction, failing the group: deterministic, unlike a full disk.
+    raw.exec(`create trigger doom before insert on t when new.id = 'doom' begin select raise(rollback, 'doomed'); end`);
+    const order: string[] = [];
+    // A commits (RELEASE) into the open group; B takes the connection and its statement ends the group's
+    // transaction, so A's commit fails after A has let go, and Kysely asks to roll A back while B, then C,
+    // own the connection. C holds its savepoint across turns: a stray rollback would undo C's rows.
+    const a = db.transaction().execute(async (trx) => {
+      await trx.insertInto('t').values({ id: 'a', v: 1 }).execute();
+    });
+    const b = db.transaction().execute(async (trx) => {
+      order.push('b');
+      await trx.insertInto('t').values({ id: 'doom', v: 1 }).execute();
+    });
+    const c = db.transaction().execute(async (trx) => {
+      order.push('c');
+      await trx.insertInto('t').values({ id: 'c1', v: 1 }).execute();
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
+      await trx.insertInto('t').values({ id: 'c2', v: 1 }).execute();
+    });
+    const [ra, rb, rc] = await Promise.allSettled([a, b, c]);
+    assert.deepEqual(order, ['b', 'c']);
+    assert.equal(ra?.status, 'rejected', "A was in the group that B's statement ended");
+    assert.match(String((rb as PromiseRejectedResult).reason), /doomed/);
+    assert.equal(rc?.status, 'fulfilled');
+    assert.deepEqual(
+      (await db.selectFrom('t').select('id').orderBy('id').execute()).map((r) => r.id),
+      ['c1', 'c2'],
+    );
+    assert.equal(count(), 2);
+    assert.equal(raw.inTransaction, false);
+    await close();
+  });
+
   it('runs DDL and PRAGMAs outside the group, after committing it', async () => {
     const { db, raw, count, close } = open();
     const pending = insert(db, 'p');

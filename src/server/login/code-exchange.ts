@@ -29,12 +29,13 @@ export class CodeExchanges {
   }
 
   run(appid: string, code: string, exchange: () => Promise<Code2SessionResult>): Promise<Code2SessionResult> {
+    const cache = this.#cache;
+    // In process the pair itself keys the flight (it stays in memory, for the exchange's length).
+    if (!cache) return this.#flights.run(`${appid}:${code}`, exchange);
     // Keys hold a hash: the cache never sees a usable code.
     const id = createHash('sha256').update(`${appid}:${code}`).digest('base64url');
     const lockKey = `login:code-lock:${id}`;
     const resultKey = `login:code-result:${id}`;
-    const cache = this.#cache;
-    if (!cache) return this.#flights.run(id, exchange);
     return this.#flights.run(id, async () => {
       const owner = randomBytesPooled(16).toString('base64url');
       if (await cache.setIfAbsent(lockKey, owner, LOCK_TTL_MS)) {
