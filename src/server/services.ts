@@ -73,6 +73,7 @@ export async function createServerContext(
         timeoutMs: config.dbTimeoutMs,
         queryTimeoutMs: config.dbTimeoutMs,
         preparedStatements: config.dbPreparedStatements === 'on',
+        backgroundCheckpoints: true,
         onError: watch('database'),
       }),
     );

@@ -7,6 +7,7 @@ import type { DatabaseTarget } from './database-url.ts';
 import { StoreError } from './errors.ts';
 import { SearchPathIntrospector } from './pg-introspector.ts';
 import { isPostgresUnavailable, ResilientPool } from './pg-pool.ts';
+import { BackgroundCheckpoints } from './sqlite-checkpoints.ts';
 import { GroupCommitSqliteDialect } from './sqlite-group-commit.ts';
 import { CachedStatements } from './sqlite-statements.ts';
 
@@ -31,6 +32,11 @@ export interface ConnectOptions {
    * keep them, PgBouncer before 1.21); one-shot commands leave it off.
    */
   preparedStatements?: boolean | undefined;
+  /**
+   * SQLite only: checkpoint the WAL from a worker thread instead of inside commits on the event
+   * loop (./sqlite-checkpoints.ts). The server turns it on; one-shot commands leave it off.
+   */
+  backgroundCheckpoints?: boolean | undefined;
   /** Where connection errors that no query is waiting for go (a pooled connection died). */
   onError?: ((err: Error) => void) | undefined;
 }
@@ -74,7 +80,11 @@ export const dialects: Readonly<Record<DialectName, DialectAdapter>> = Object.fr
       const busyTimeoutMs = Math.trunc(options.timeoutMs ?? 5000);
       database.pragma(`busy_timeout = ${busyTimeoutMs}`);
       const statements = new CachedStatements(database);
-      return Object.assign(new GroupCommitSqliteDialect(statements, database, busyTimeoutMs), {
+      const checkpoints =
+        options.backgroundCheckpoints && target.path !== ':memory:'
+          ? new BackgroundCheckpoints(database, target.path, options.onError)
+          : undefined;
+      return Object.assign(new GroupCommitSqliteDialect(statements, database, busyTimeoutMs, checkpoints), {
         dataVersion: () => statements.dataVersion(),
       });
     },

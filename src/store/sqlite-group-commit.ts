@@ -9,6 +9,7 @@ import {
   SelectQueryNode,
   SqliteDialect,
 } from 'kysely';
+import type { BackgroundCheckpoints } from './sqlite-checkpoints.ts';
 import type { CachedStatements } from './sqlite-statements.ts';
 
 /** The longest pause between two tries for a write lock another process holds. */
@@ -49,16 +50,27 @@ export class GroupCommitSqliteDialect extends SqliteDialect {
   readonly #raw: BetterSqlite3.Database;
   readonly #busyTimeoutMs: number;
 
-  /** `busyTimeoutMs`: how long a write waits for the lock another process holds (then SQLITE_BUSY). */
-  constructor(statements: CachedStatements, raw: BetterSqlite3.Database, busyTimeoutMs = 5000) {
+  readonly #checkpoints: BackgroundCheckpoints | undefined;
+
+  /**
+   * `busyTimeoutMs`: how long a write waits for the lock another process holds (then SQLITE_BUSY).
+   * `checkpoints`: the worker checkpointing this file, stopped before the connection closes.
+   */
+  constructor(
+    statements: CachedStatements,
+    raw: BetterSqlite3.Database,
+    busyTimeoutMs = 5000,
+    checkpoints?: BackgroundCheckpoints,
+  ) {
     super({ database: statements });
     this.#statements = statements;
     this.#raw = raw;
     this.#busyTimeoutMs = busyTimeoutMs;
+    this.#checkpoints = checkpoints;
   }
 
   override createDriver(): Driver {
-    return new GroupCommitDriver(this.#statements, this.#raw, this.#busyTimeoutMs);
+    return new GroupCommitDriver(this.#statements, this.#raw, this.#busyTimeoutMs, this.#checkpoints);
   }
 }
 
@@ -77,10 +89,18 @@ class GroupCommitDriver implements Driver {
   readonly #noBusyWait: BetterSqlite3.Statement;
   readonly #busyWait: BetterSqlite3.Statement;
 
-  constructor(statements: CachedStatements, raw: BetterSqlite3.Database, busyTimeoutMs: number) {
+  readonly #checkpoints: BackgroundCheckpoints | undefined;
+
+  constructor(
+    statements: CachedStatements,
+    raw: BetterSqlite3.Database,
+    busyTimeoutMs: number,
+    checkpoints: BackgroundCheckpoints | undefined,
+  ) {
     this.#statements = statements;
     this.#raw = raw;
     this.#busyTimeoutMs = busyTimeoutMs;
+    this.#checkpoints = checkpoints;
     // Prepared once: a group opens on every event-loop turn that writes.
     this.#noBusyWait = raw.prepare('pragma busy_timeout = 0');
     this.#busyWait = raw.prepare(`pragma busy_timeout = ${Math.trunc(busyTimeoutMs)}`);
@@ -151,6 +171,8 @@ class GroupCommitDriver implements Driver {
   async destroy(): Promise<void> {
     // The last group's writes are committed before the file is closed.
     if (!this.#owner) this.commitGroup();
+    // The worker's connection closes first: the last one to close removes the WAL.
+    await this.#checkpoints?.stop();
     this.#statements.close();
   }
 
