@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 
 /**
@@ -79,6 +80,34 @@ function commandOf(args: readonly string[]): string | undefined {
 export function holdYoungGeneration(args: readonly string[]): void {
   if (commandOf(args) !== 'serve' || youngGenerationSized()) return;
   v8.setFlagsFromString('--semi-space-growth-factor=1');
+}
+
+type Execve = (file: string, args: string[], env: NodeJS.ProcessEnv) => never;
+
+/**
+ * What main.ts calls first. Where the runtime can replace its own process image (`process.execve`:
+ * Node 22.15+ and 23.11+, not Windows), `serve` starts again at once with {@link SEMI_SPACE_MB} as
+ * V8's ceiling on its command line: the same PID, no parent left resident, nothing loaded yet. It
+ * must: V8 13 (Node 24) no longer reads the growth factor at run time — held at factor 1, start-up
+ * still grew the young generation to 9-18 MB and load to 21-32 MB. Elsewhere (Node 20), the two
+ * steps of {@link holdYoungGeneration} and {@link limitYoungGeneration}. `entry` is main's own URL:
+ * the new process runs it directly, with tsx when it is the TypeScript source (bin/weapp-auth.js
+ * registered tsx in this process only).
+ */
+export function sizeYoungGeneration(args: readonly string[], entry: string): void {
+  if (commandOf(args) !== 'serve' || youngGenerationSized()) return;
+  const execve = (process as { execve?: Execve }).execve;
+  if (typeof execve === 'function') {
+    const path = fileURLToPath(entry);
+    const loader = path.endsWith('.ts') ? ['--import', import.meta.resolve('tsx')] : [];
+    const flags = [...process.execArgv, ...loader, `--max-semi-space-size=${SEMI_SPACE_MB}`];
+    try {
+      execve.call(process, process.execPath, [process.execPath, ...flags, path, ...args], process.env);
+    } catch {
+      // Refused (a sandbox without execve): the steering below still bounds it where V8 allows.
+    }
+  }
+  holdYoungGeneration(args);
 }
 
 /** How many requests pass between two looks at the young generation's size (a few µs each). */

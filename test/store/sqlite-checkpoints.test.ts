@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import SqliteDatabase from 'better-sqlite3';
 import { sql } from 'kysely';
 import { openDatabase } from '../../src/store/index.ts';
@@ -28,7 +28,7 @@ describe('background WAL checkpoints', () => {
     // can have copied them into the file.
     for (let i = 0; i < 40; i++) {
       await Promise.all(
-        Array.from({ length: 30 }, (_, j) => sql`insert into t (v) values (${'x'.repeat(4000)})`.execute(store.db)),
+        Array.from({ length: 30 }, () => sql`insert into t (v) values (${'x'.repeat(4000)})`.execute(store.db)),
       );
     }
     await until(() => statSync(path).size > before + 1_000 * 4096, 'the worker checkpointed the WAL into the file');
