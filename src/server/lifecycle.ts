@@ -22,6 +22,8 @@ export interface ShutdownOptions {
   timeoutMs: number;
   /** Ends the process; tests replace it. */
   exit?: (code: number) => void;
+  /** Extra sockets listening on the port (./acceptors.ts): closed with the server, their connections waited for. */
+  acceptors?: () => readonly Server[];
 }
 
 /**
@@ -49,10 +51,12 @@ export function gracefulShutdown(app: FastifyInstance, lifecycle: Lifecycle, opt
     // Stop taking connections, but keep the open ones: a connection accepted a moment ago may
     // hold a request not read yet, which Node's server.close() would cut as "idle". Each open
     // connection closes after its next answer (Connection: close); the silent ones go after a linger.
-    Server.prototype.close.call(app.server);
-    await connectionsClosed(app.server, IDLE_LINGER_MS);
+    const listeners = [app.server, ...(options.acceptors?.() ?? [])];
+    for (const listener of listeners) Server.prototype.close.call(listener);
+    await connectionsClosed(listeners, IDLE_LINGER_MS);
+    // The HTTP server holds every connection, those the extra sockets accepted too.
     app.server.closeIdleConnections();
-    await connectionsClosed(app.server, Number.POSITIVE_INFINITY);
+    await connectionsClosed(listeners, Number.POSITIVE_INFINITY);
     lifecycle.refusing = true;
     try {
       await app.close();
@@ -69,11 +73,13 @@ export function gracefulShutdown(app: FastifyInstance, lifecycle: Lifecycle, opt
 /** How long a keep-alive connection that stays silent is left open after the listener closed. */
 const IDLE_LINGER_MS = 1000;
 
-/** Resolves once `server` holds no connection, or after `waitMs`; requests in flight end their own. */
-async function connectionsClosed(server: Server, waitMs: number): Promise<void> {
+/** Resolves once no listener holds a connection, or after `waitMs`; requests in flight end their own. */
+async function connectionsClosed(listeners: readonly Server[], waitMs: number): Promise<void> {
+  const count = (server: Server) =>
+    new Promise<number>((resolve) => server.getConnections((_err, n) => resolve(n ?? 0)));
   const until = Date.now() + waitMs;
   while (Date.now() < until) {
-    const open = await new Promise<number>((resolve) => server.getConnections((_err, n) => resolve(n ?? 0)));
+    const open = (await Promise.all(listeners.map(count))).reduce((a, b) => a + b, 0);
     if (open === 0) return;
     await sleep(25);
   }

@@ -1,6 +1,8 @@
 import cluster from 'node:cluster';
+import type { Server } from 'node:net';
 import type { Command } from 'commander';
 import type { Config } from '../../config/config.ts';
+import { listenOnSharedPort } from '../../server/acceptors.ts';
 import { buildServer } from '../../server/app.ts';
 import { clusterWorkerMetrics } from '../../server/cluster-metrics.ts';
 import { gracefulShutdown, installProcessPolicy } from '../../server/lifecycle.ts';
@@ -48,16 +50,20 @@ async function serveOneProcess(config: Readonly<Config>, worker: boolean): Promi
   // A worker's young generation was sized on its command line (workerExecArgv).
   if (!worker) limitYoungGeneration(app.server);
   app.addHook('onClose', () => ctx.close());
+  let acceptors: Server[] = [];
   const shutdown = gracefulShutdown(app, ctx.lifecycle, {
     delayMs: config.shutdownDelayMs,
     timeoutMs: config.shutdownTimeoutMs,
+    acceptors: () => acceptors,
   });
   installProcessPolicy(app.log, shutdown);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => void shutdown(signal));
   }
   try {
-    await app.listen({ host: config.host, port: config.port });
+    // A worker's connections come from the primary, which accepts them for all.
+    if (worker) await app.listen({ host: config.host, port: config.port });
+    else acceptors = await listenOnSharedPort(app, { host: config.host, port: config.port });
   } catch (err) {
     await ctx.close();
     exitWithStartupProblem(err, config);
