@@ -247,10 +247,25 @@ forEachDialect('upsertIdentityOnLogin', (h) => {
       sessions: (await store.db.selectFrom('sessions').select('id').where('user_id', '=', userId).execute()).length,
       audits: (await listAuditEvents(store.db, { userId })).length,
     });
-    // A first login never takes them: the caller stores them once the user exists.
-    const first = await upsertIdentityOnLogin(store, { ...input, sessionKey: k1 }, 1000, writes());
-    assert.equal(first.written, undefined);
-    assert.deepEqual(await rows(first.user.id), { sessions: 0, audits: 0 });
+    // A first login with no account to join (no unionid) takes them on PostgreSQL, in the statement
+    // that creates the user, its event marked newUser; SQLite leaves them to the caller.
+    const firstWrites = writes();
+    const first = await upsertIdentityOnLogin(store, { ...input, sessionKey: k1 }, 1000, firstWrites);
+    assert.equal(first.isNewUser, true);
+    if (h.dialect === 'postgres') {
+      assert.equal(first.written, true);
+      assert.deepEqual(await rows(first.user.id), { sessions: 1, audits: 1 });
+      assert.equal(
+        (await findSessionByRefreshHash(store.db, firstWrites.session.refresh_token_hash))?.userId,
+        first.user.id,
+      );
+      const [event] = await listAuditEvents(store.db, { userId: first.user.id });
+      assert.deepEqual([event?.details, event?.at], [{ newUser: true }, 1000]);
+    } else {
+      assert.equal(first.written, undefined);
+      assert.deepEqual(await rows(first.user.id), { sessions: 0, audits: 0 });
+    }
+    const base = await rows(first.user.id);
 
     const offered = writes();
     const same = await upsertIdentityOnLogin(store, { ...input, sessionKey: k1 }, 2000, offered);
@@ -258,7 +273,7 @@ forEachDialect('upsertIdentityOnLogin', (h) => {
     assert.deepEqual(same.user, first.user);
     if (h.dialect === 'postgres') {
       assert.equal(same.written, true);
-      assert.deepEqual(await rows(first.user.id), { sessions: 1, audits: 1 });
+      assert.deepEqual(await rows(first.user.id), { sessions: base.sessions + 1, audits: base.audits + 1 });
       const session = await findSessionByRefreshHash(store.db, offered.session.refresh_token_hash);
       assert.equal(session?.id, offered.session.id);
       assert.equal(session?.userId, first.user.id);
@@ -269,7 +284,7 @@ forEachDialect('upsertIdentityOnLogin', (h) => {
       );
     } else {
       assert.equal(same.written, undefined);
-      assert.deepEqual(await rows(first.user.id), { sessions: 0, audits: 0 });
+      assert.deepEqual(await rows(first.user.id), base);
     }
     const before = await rows(first.user.id);
 
@@ -290,7 +305,7 @@ forEachDialect('upsertIdentityOnLogin', (h) => {
     assert.equal(leaving.written, undefined);
     assert.equal(leaving.user.deletionDueAt, 9e12);
     assert.deepEqual(await rows(first.user.id), afterHeld);
-    assert.deepEqual(afterHeld, h.dialect === 'postgres' ? { sessions: 2, audits: 2 } : before);
+    assert.deepEqual(afterHeld, h.dialect === 'postgres' ? { sessions: 3, audits: 3 } : before);
   });
 
   it('50 concurrent first logins of one user create exactly one user and one identity', async () => {
@@ -309,6 +324,31 @@ forEachDialect('upsertIdentityOnLogin', (h) => {
     const { current, previous } = getSessionKeys(store, final!);
     assert.ok(keys.includes(current));
     assert.ok(previous !== undefined && keys.includes(previous) && previous !== current);
+  });
+
+  it('50 concurrent first logins of one user offering their session and event: one user, every session and event stored once', async () => {
+    const store = await h.openStore();
+    const input = { appid: APP_A, openid: openid(), sessionKey: sessionKey() };
+    const offers = Array.from({ length: 50 }, () => ({
+      session: draftSession({ appid: APP_A, refreshTokenHash: randomBytes(32).toString('hex'), expiresAt: 9e12 }, 1),
+      audit: { type: 'login' as const, appid: APP_A, details: { newUser: false } },
+    }));
+    const results = await Promise.all(offers.map((w) => upsertIdentityOnLogin(store, input, 1000, w)));
+    assert.equal(results.filter((r) => r.isNewUser).length, 1);
+    assert.equal(new Set(results.map((r) => r.user.id)).size, 1);
+    assert.equal(
+      (await store.db.selectFrom('users').selectAll().execute()).length,
+      1,
+      'no user left without an identity',
+    );
+    assert.equal((await store.db.selectFrom('identities').selectAll().execute()).length, 1);
+    // What the store took it stored once; the rest is the caller's to store (as login-flow does).
+    const stored = (await store.db.selectFrom('sessions').select('id').execute()).map((r) => r.id);
+    const taken = offers.filter((_, i) => results[i]?.written).map((w) => w.session.id);
+    assert.deepEqual(stored.sort(), taken.sort());
+    const events = await listAuditEvents(store.db, {});
+    assert.equal(events.length, taken.length);
+    assert.equal(events.filter((e) => e.details?.newUser === true).length, h.dialect === 'postgres' ? 1 : 0);
   });
 
   it('50 concurrent first logins of one unionid over two apps create one user with two identities', async () => {

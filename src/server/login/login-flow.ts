@@ -79,7 +79,11 @@ export async function login(deps: LoginDeps, input: LoginInput): Promise<LoginOu
       deps,
       input.app.appid,
       session,
-      draft && { session: draft.session, audit: { type: 'login', ...who, details: { newUser: false } } },
+      // The store marks the event newUser when the statement that stores it created the user.
+      draft && {
+        session: draft.session,
+        audit: { type: 'login', ...who, details: { newUser: false, ...(signupRisk && { signupRisk }) } },
+      },
     );
     const linked = await applyLoginPhone(deps, identified, phone);
     const { user, openData } = await applyProfile(deps, linked, input.profile);
