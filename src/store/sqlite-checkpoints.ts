@@ -68,7 +68,9 @@ export class BackgroundCheckpoints {
     // It must never keep the process alive: the database's close stops it.
     this.#worker.unref();
     this.#worker.on('error', (err) => {
-      if (!this.#stopping) onError?.(err);
+      if (this.#stopping) return;
+      const stopped = new Error(`the WAL checkpoint worker stopped, the connection checkpoints again: ${err.message}`);
+      onError?.(Object.assign(stopped, { code: (err as { code?: unknown }).code }));
     });
     this.#exited = new Promise((resolve) => {
       this.#worker.once('exit', () => {
