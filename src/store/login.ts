@@ -168,6 +168,31 @@ async function touchIdentity(
 }
 
 /**
+ * The session and audit event a login offered, as two members of a data-modifying WITH: one row
+ * each per row of `source` (a CTE with a `user_id` column), none when it is empty. Used by the
+ * PostgreSQL statements that store them with the identity; `session` is the last member's name.
+ */
+function writtenFor(writes: LoginWrites, source: 'fast' | 'identity', now: number) {
+  const { session } = writes;
+  const audit = auditRow(writes.audit, now);
+  return sql`audit as (
+      insert into audit_events (id, at, type, appid, user_id, ip, rid, details)
+      select ${audit.id}, ${audit.at}::bigint, ${audit.type}, ${audit.appid ?? null}::text, user_id,
+        ${audit.ip ?? null}::text, ${audit.rid ?? null}::text, ${audit.details ?? null}::text
+      from ${sql.raw(source)}
+      returning 1
+    ), session as (
+      insert into sessions
+        (id, family_id, user_id, appid, refresh_token_hash, expires_at, created_at, last_used_at, user_agent, ip)
+      select ${session.id}, ${session.family_id}, user_id, ${session.appid}, ${session.refresh_token_hash},
+        ${session.expires_at}::bigint, ${session.created_at}::bigint, ${session.last_used_at}::bigint,
+        ${session.user_agent ?? null}::text, ${session.ip ?? null}::text
+      from ${sql.raw(source)}
+      returning 1
+    )`;
+}
+
+/**
  * PostgreSQL: {@link touchIdentity} and, when the login needs nothing more of the identity — the
  * fingerprint says WeChat sent the key we hold, the unionid is the one it has (or none came), no
  * deletion is pending (the login must cancel it first) —, the session and the audit event, in
@@ -180,8 +205,6 @@ async function touchIdentityAndWrite(
   writes: LoginWrites,
   now: number,
 ): Promise<{ identity: Selectable<IdentitiesTable>; user: User; written: boolean } | undefined> {
-  const session = writes.session;
-  const audit = auditRow(writes.audit, now);
   const { rows } = await sql<Record<string, unknown>>`
     with touched as (
       update identities set last_login_at = ${now} from users
@@ -193,21 +216,7 @@ async function touchIdentityAndWrite(
       where i_session_key_fingerprint = any(${fingerprints}::text[])
         and (${input.unionid ?? null}::text is null or i_unionid = ${input.unionid ?? null}::text)
         and deletion_due_at is null
-    ), session as (
-      insert into sessions
-        (id, family_id, user_id, appid, refresh_token_hash, expires_at, created_at, last_used_at, user_agent, ip)
-      select ${session.id}, ${session.family_id}, user_id, ${session.appid}, ${session.refresh_token_hash},
-        ${session.expires_at}::bigint, ${session.created_at}::bigint, ${session.last_used_at}::bigint,
-        ${session.user_agent ?? null}::text, ${session.ip ?? null}::text
-      from fast
-      returning 1
-    ), audit as (
-      insert into audit_events (id, at, type, appid, user_id, ip, rid, details)
-      select ${audit.id}, ${audit.at}::bigint, ${audit.type}, ${audit.appid ?? null}::text, user_id,
-        ${audit.ip ?? null}::text, ${audit.rid ?? null}::text, ${audit.details ?? null}::text
-      from fast
-      returning 1
-    )
+    ), ${writtenFor(writes, 'fast', now)}
     select touched.*, exists (select from session) as written from touched`.execute(db);
   const row = rows[0];
   if (!row) return undefined;
@@ -276,8 +285,6 @@ async function firstLoginAndWrite(
   const userId = newId('u');
   const identityId = newId('i');
   const sealed = store.box.seal('session-key', identityId, input.sessionKey);
-  const session = writes.session;
-  const audit = auditRow({ ...writes.audit, userId, details: { ...writes.audit.details, newUser: true } }, now);
   try {
     const { rows } = await sql<{ user: Selectable<UsersTable>; identity: Selectable<IdentitiesTable> }>`
       with new_user as (
@@ -290,17 +297,7 @@ async function firstLoginAndWrite(
         values (${identityId}, ${userId}, ${input.appid}, ${input.openid}, null, ${sealed}, ${fingerprint}::text,
           ${now}::bigint, ${now}::bigint, ${now}::bigint)
         returning *
-      ), session as (
-        insert into sessions
-          (id, family_id, user_id, appid, refresh_token_hash, expires_at, created_at, last_used_at, user_agent, ip)
-        values (${session.id}, ${session.family_id}, ${userId}, ${session.appid}, ${session.refresh_token_hash},
-          ${session.expires_at}::bigint, ${session.created_at}::bigint, ${session.last_used_at}::bigint,
-          ${session.user_agent ?? null}::text, ${session.ip ?? null}::text)
-      ), audit as (
-        insert into audit_events (id, at, type, appid, user_id, ip, rid, details)
-        values (${audit.id}, ${audit.at}::bigint, ${audit.type}, ${audit.appid ?? null}::text, ${userId},
-          ${audit.ip ?? null}::text, ${audit.rid ?? null}::text, ${audit.details ?? null}::text)
-      )
+      ), ${writtenFor({ ...writes, audit: { ...writes.audit, details: { ...writes.audit.details, newUser: true } } }, 'identity', now)}
       select row_to_json(new_user.*) as user, row_to_json(identity.*) as identity from new_user, identity
     `.execute(store.db);
     const row = rows[0];
