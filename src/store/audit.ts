@@ -1,6 +1,6 @@
 import type { Insertable, Kysely } from 'kysely';
 import { insertGrouped } from './grouped-inserts.ts';
-import { newId } from './ids.ts';
+import { newTimeOrderedId } from './ids.ts';
 import type { AuditEventsTable, Database } from './tables.ts';
 
 /**
@@ -53,7 +53,7 @@ export async function recordAuditEvent(db: Kysely<Database>, event: NewAuditEven
 /** The row an event is stored as: also what a login stores in one statement with its identity (./login.ts). */
 export function auditRow(event: NewAuditEvent, now = Date.now()): Insertable<AuditEventsTable> & { id: string } {
   return {
-    id: newId('a'),
+    id: newTimeOrderedId('a', event.at ?? now),
     at: event.at ?? now,
     type: event.type,
     appid: event.appid ?? null,

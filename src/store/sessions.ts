@@ -1,7 +1,7 @@
 import { CompiledQuery, type Insertable, type Kysely, type Selectable, sql } from 'kysely';
 import { isPostgres } from './dialects.ts';
 import { insertGrouped } from './grouped-inserts.ts';
-import { newId } from './ids.ts';
+import { newTimeOrderedId } from './ids.ts';
 import { type Database, SESSION_COLUMNS, type SessionsTable } from './tables.ts';
 import { toUser, type User } from './users.ts';
 
@@ -91,7 +91,7 @@ function toSession(row: Selectable<SessionsTable>): Session {
 export type SessionDraft = Omit<Insertable<SessionsTable>, 'user_id'> & { id: string; family_id: string };
 
 export function draftSession(input: Omit<NewSession, 'userId'>, now: number = Date.now()): SessionDraft {
-  const id = newId('s');
+  const id = newTimeOrderedId('s', now);
   return {
     id,
     family_id: id,
@@ -190,7 +190,7 @@ function siblingRow(
   from: Session,
   input: Pick<Rotation, 'expiresAt' | 'userAgent' | 'ip'> & { refreshTokenHash: string },
   now: number,
-  id: string = newId('s'),
+  id: string = newTimeOrderedId('s', now),
 ): Selectable<SessionsTable> {
   return {
     id,
@@ -215,7 +215,7 @@ async function rotateOnSqlite(
   now: number,
 ): Promise<Extract<RotationResult, { status: 'rotated' }> | undefined> {
   return db.transaction().execute(async (trx) => {
-    const successorId = newId('s');
+    const successorId = newTimeOrderedId('s', now);
     const claimed = await trx.executeQuery<Selectable<SessionsTable> & { openid: string | null }>(
       CompiledQuery.raw(SQLITE_CLAIM, [successorId, now, rotation.refreshTokenHash, now]),
     );
@@ -249,7 +249,7 @@ async function rotateInOneStatement(
   rotation: Rotation,
   now: number,
 ): Promise<Extract<RotationResult, { status: 'rotated' }> | undefined> {
-  const successorId = newId('s');
+  const successorId = newTimeOrderedId('s', now);
   const { rows } = await sql<
     Selectable<SessionsTable> & { previous: Selectable<SessionsTable>; openid: string | null }
   >`
