@@ -77,9 +77,11 @@ export function registerUsers(program: Command): void {
     .command('unflag <userId>')
     .description('a person looked: clear the review flags of the nickname and the avatar')
     .action((userId: string) =>
-      withDatabase(async (db) => {
+      withDatabase(async (db, _config, announce) => {
         const cleared = await clearReviewFlags(db, userId, Date.now());
         if (!cleared) return notFound(userId);
+        // Running servers keep the user's profile in memory, flags included.
+        if (cleared.length > 0) await announce(userId);
         await recordAuditEvent(db, { type: 'operator.unflagged', userId, details: { cleared } });
         process.stdout.write(
           cleared.length === 0 ? `${userId} had no flag\n` : `cleared ${cleared.join(', ')} of ${userId}\n`,
