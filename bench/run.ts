@@ -13,6 +13,7 @@
  *   BENCH_ROUNDS=3                                  medians of 3 interleaved rounds
  *   BENCH_ONLY=login,me                             rows whose name contains one of these
  *   BENCH_ROOT=/path/to/other/checkout              measure another build (its dist/) with this harness
+ *   bash scripts/bench-on-node.sh 24                the whole run on Node 24 (from the npm registry)
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
