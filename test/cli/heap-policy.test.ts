@@ -103,3 +103,26 @@ it('weapp-auth serve applies it: its young generation stays within SEMI_SPACE_MB
     await serve.stop();
   }
 });
+
+it('where the sandbox refuses to replace the process, serve starts anyway and steers instead', async () => {
+  const refuse = fileURLToPath(new URL('../helpers/refuse-execve.mjs', import.meta.url));
+  const serve = await startServeProcess(serveEnv('http://127.0.0.1:9', { NODE_OPTIONS: `--import="${refuse}"` }));
+  try {
+    // Not started again: V8's flag is not on the command line of the process serving.
+    const cmdline = readFileSync(`/proc/${serve.pid}/cmdline`, 'utf8').split('\0');
+    assert.ok(!cmdline.some((arg) => arg.startsWith('--max-semi-space-size')), cmdline.join(' '));
+    await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        for (let i = 0; i < 50; i++) assert.equal((await fetch(`${serve.url}/healthz`)).status, 200);
+      }),
+    );
+    if (!reExecs) {
+      // V8 11 (Node 20) reads the growth factor at run time: the steering alone keeps the bound.
+      const metrics = await (await fetch(`${serve.url}/metrics`)).text();
+      const young = Number(/weapp_auth_nodejs_heap_space_size_total_bytes\{space="new"\} (\d+)/.exec(metrics)?.[1]);
+      assert.ok(young <= 2 * SEMI_SPACE_MB * MB + SLACK, `after 1,000 requests: ${young / MB} MB`);
+    }
+  } finally {
+    await serve.stop();
+  }
+});
