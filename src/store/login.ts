@@ -71,7 +71,7 @@ export async function upsertIdentityOnLogin(
     if (existing && 'written' in existing && existing.written) {
       return { user: existing.user, identity: toIdentity(existing.identity), isNewUser: false, written: true };
     }
-    if (existing) return returningLogin(store, existing, input.sessionKey, fingerprints, unionid, now);
+    if (existing) return returningLogin(store, existing, input.sessionKey, fingerprints, unionid, now, fold);
     const created =
       fold && unionid === undefined
         ? await firstLoginAndWrite(store, input, fingerprints[0] ?? null, fold, now)
@@ -172,7 +172,7 @@ async function touchIdentity(
  * each per row of `source` (a CTE with a `user_id` column), none when it is empty. Used by the
  * PostgreSQL statements that store them with the identity; `session` is the last member's name.
  */
-function writtenFor(writes: LoginWrites, source: 'fast' | 'identity', now: number) {
+function writtenFor(writes: LoginWrites, source: 'fast' | 'identity' | 'rotated', now: number) {
   const { session } = writes;
   const audit = auditRow(writes.audit, now);
   return sql`audit as (
@@ -334,7 +334,8 @@ async function claimUser(
 /**
  * A known identity logs in again, after {@link touchIdentity} stamped it. When the fingerprint
  * says WeChat sent the key we hold — the common case — that statement was all. Otherwise
- * {@link storeSessionKey} stores the new key.
+ * {@link storeSessionKey} stores the new key; on PostgreSQL with the login's session and audit
+ * event in the same statement (`fold`) when nothing is left to do after it.
  */
 async function returningLogin(
   store: Pick<Store, 'db' | 'box'>,
@@ -343,18 +344,34 @@ async function returningLogin(
   fingerprints: readonly string[],
   unionid: string | undefined,
   now: number,
+  fold?: LoginWrites,
 ): Promise<LoginResult> {
   const seen = found.identity;
-  let row =
-    seen.session_key_fingerprint !== null && fingerprints.includes(seen.session_key_fingerprint)
-      ? seen
-      : await storeSessionKey(store, seen, sessionKey, fingerprints, now);
-  let user = found.user;
-  if (unionid !== undefined && row.unionid !== unionid) {
-    row = await linkUnionId(store.db, row, unionid, now);
-    user = (await findUserById(store.db, row.user_id)) ?? user;
+  if (seen.session_key_fingerprint !== null && fingerprints.includes(seen.session_key_fingerprint)) {
+    return withUnionId(store, seen, found.user, unionid, now);
   }
-  return { user, identity: toIdentity(row), isNewUser: false };
+  // As in touchIdentityAndWrite: a unionid to link or a deletion to cancel comes before the writes.
+  const last = (unionid === undefined || seen.unionid === unionid) && found.user.deletionDueAt === null;
+  const stored = await storeSessionKey(store, seen, sessionKey, fingerprints, now, last ? fold : undefined);
+  if (stored.written) return { user: found.user, identity: toIdentity(stored.row), isNewUser: false, written: true };
+  return withUnionId(store, stored.row, found.user, unionid, now);
+}
+
+/** The login's result, once the identity (and its user, when it has none) holds the unionid WeChat reported. */
+async function withUnionId(
+  store: Pick<Store, 'db'>,
+  row: Selectable<IdentitiesTable>,
+  user: User,
+  unionid: string | undefined,
+  now: number,
+): Promise<LoginResult> {
+  if (unionid === undefined || row.unionid === unionid) return { user, identity: toIdentity(row), isNewUser: false };
+  const linked = await linkUnionId(store.db, row, unionid, now);
+  return {
+    user: (await findUserById(store.db, linked.user_id)) ?? user,
+    identity: toIdentity(linked),
+    isNewUser: false,
+  };
 }
 
 /**
@@ -363,7 +380,9 @@ async function returningLogin(
  * same key only gets its fingerprint; a new one becomes current and the current one previous.
  * The decision is taken again in SQL, on the row as it is under the statement's lock, so two
  * logins of one identity rotate its key one after the other, never both from the same "current",
- * and a login that finds its key already stored by a concurrent one rotates nothing.
+ * and a login that finds its key already stored by a concurrent one rotates nothing. Written as
+ * SQL text (building the CASEs with Kysely cost more than the statement); on PostgreSQL, `writes`
+ * go into the same statement, and `written` says so.
  */
 async function storeSessionKey(
   store: Pick<Store, 'db' | 'box'>,
@@ -371,43 +390,42 @@ async function storeSessionKey(
   sessionKey: string,
   fingerprints: readonly string[],
   now: number,
-): Promise<Selectable<IdentitiesTable>> {
+  writes?: LoginWrites,
+): Promise<{ row: Selectable<IdentitiesTable>; written: boolean }> {
   const current = openOrUndefined(store, seen);
   const sealed = store.box.seal('session-key', seen.id, sessionKey);
-  return store.db
-    .updateTable('identities')
-    .set((eb) => {
-      const sameKey = eb.or([
-        eb('session_key_fingerprint', 'in', fingerprints),
-        // The row still holds the key we opened, and it is this one: only the fingerprint was missing.
-        ...(current === sessionKey ? [eb('session_key_current', '=', seen.session_key_current)] : []),
-      ]);
-      return {
-        session_key_current: eb.case().when(sameKey).then(eb.ref('session_key_current')).else(sealed).end(),
-        session_key_previous: eb
-          .case()
-          .when(sameKey)
-          .then(eb.ref('session_key_previous'))
-          .else(
-            // A key we cannot open (WEAPP_SECRET_KEY changed) is worthless as a fallback: drop it,
-            // unless a concurrent login replaced it meanwhile.
-            current === undefined
-              ? eb
-                  .case()
-                  .when('session_key_current', '=', seen.session_key_current)
-                  .then(null)
-                  .else(eb.ref('session_key_current'))
-                  .end()
-              : eb.ref('session_key_current'),
-          )
-          .end(),
-        session_key_updated_at: eb.case().when(sameKey).then(eb.ref('session_key_updated_at')).else(now).end(),
-        session_key_fingerprint: fingerprints[0] ?? null,
-      };
-    })
-    .where('id', '=', seen.id)
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  const postgres = isPostgres(store.db);
+  const known = postgres
+    ? sql`session_key_fingerprint = any(${fingerprints}::text[])`
+    : sql`session_key_fingerprint in (${sql.join(fingerprints)})`;
+  // The row still holds the key we opened, and it is this one: only the fingerprint was missing.
+  const sameKey =
+    current === sessionKey ? sql`(${known} or session_key_current = ${seen.session_key_current})` : sql`(${known})`;
+  // A key we cannot open (WEAPP_SECRET_KEY changed) is worthless as a fallback: drop it, unless a
+  // concurrent login replaced it meanwhile.
+  const previous =
+    current === undefined
+      ? sql`case when session_key_current = ${seen.session_key_current} then null else session_key_current end`
+      : sql`session_key_current`;
+  const update = sql`update identities set
+      session_key_current = case when ${sameKey} then session_key_current else ${sealed} end,
+      session_key_previous = case when ${sameKey} then session_key_previous else ${previous} end,
+      session_key_updated_at = case when ${sameKey} then session_key_updated_at else ${now} end,
+      session_key_fingerprint = ${fingerprints[0] ?? null}
+    where id = ${seen.id}
+    returning *`;
+  if (!postgres || !writes) {
+    const { rows } = await sql<Selectable<IdentitiesTable>>`${update}`.execute(store.db);
+    const row = rows[0];
+    if (!row) throw new Error(`identity ${seen.id} vanished while its session key was stored`);
+    return { row, written: false };
+  }
+  const { rows } = await sql<Selectable<IdentitiesTable>>`
+    with rotated as (${update}), ${writtenFor(writes, 'rotated', now)}
+    select rotated.* from rotated`.execute(store.db);
+  const row = rows[0];
+  if (!row) throw new Error(`identity ${seen.id} vanished while its session key was stored`);
+  return { row, written: true };
 }
 
 /**

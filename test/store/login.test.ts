@@ -288,24 +288,34 @@ forEachDialect('upsertIdentityOnLogin', (h) => {
     }
     const before = await rows(first.user.id);
 
-    // A new key, a new unionid or a pending deletion leave more to do: nothing is taken.
-    const rotated = await upsertIdentityOnLogin(store, { ...input, sessionKey: k2 }, 3000, writes());
-    assert.equal(rotated.written, undefined);
+    // A new key goes in with them on PostgreSQL: one more statement, not three.
+    const rotatedWrites = writes();
+    const rotated = await upsertIdentityOnLogin(store, { ...input, sessionKey: k2 }, 3000, rotatedWrites);
+    assert.equal(rotated.written, h.dialect === 'postgres' ? true : undefined);
     assert.deepEqual(getSessionKeys(store, rotated.identity), { current: k2, previous: k1 });
+    if (h.dialect === 'postgres') {
+      const session = await findSessionByRefreshHash(store.db, rotatedWrites.session.refresh_token_hash);
+      assert.deepEqual([session?.id, session?.userId], [rotatedWrites.session.id, first.user.id]);
+    }
+    // A new unionid or a pending deletion leave more to do, new key or not: nothing is taken.
     const u = unionid();
-    const linked = await upsertIdentityOnLogin(store, { ...input, unionid: u, sessionKey: k2 }, 4000, writes());
+    const k3 = sessionKey();
+    const linked = await upsertIdentityOnLogin(store, { ...input, unionid: u, sessionKey: k3 }, 4000, writes());
     assert.equal(linked.written, undefined);
     assert.equal(linked.user.unionid, u);
+    assert.deepEqual(getSessionKeys(store, linked.identity), { current: k3, previous: k2 });
     // With the unionid it holds, it is taken again.
-    const held = await upsertIdentityOnLogin(store, { ...input, unionid: u, sessionKey: k2 }, 4500, writes());
+    const held = await upsertIdentityOnLogin(store, { ...input, unionid: u, sessionKey: k3 }, 4500, writes());
     assert.equal(held.written, h.dialect === 'postgres' ? true : undefined);
     const afterHeld = await rows(first.user.id);
     await store.db.updateTable('users').set({ deletion_due_at: 9e12 }).where('id', '=', first.user.id).execute();
-    const leaving = await upsertIdentityOnLogin(store, { ...input, unionid: u, sessionKey: k2 }, 5000, writes());
+    const k4 = sessionKey();
+    const leaving = await upsertIdentityOnLogin(store, { ...input, unionid: u, sessionKey: k4 }, 5000, writes());
     assert.equal(leaving.written, undefined);
     assert.equal(leaving.user.deletionDueAt, 9e12);
+    assert.deepEqual(getSessionKeys(store, leaving.identity), { current: k4, previous: k3 });
     assert.deepEqual(await rows(first.user.id), afterHeld);
-    assert.deepEqual(afterHeld, h.dialect === 'postgres' ? { sessions: 3, audits: 3 } : before);
+    assert.deepEqual(afterHeld, h.dialect === 'postgres' ? { sessions: 4, audits: 4 } : before);
   });
 
   it('50 concurrent first logins of one user create exactly one user and one identity', async () => {
