@@ -71,7 +71,12 @@ export async function upsertIdentityOnLogin(
     if (existing && 'written' in existing && existing.written) {
       return { user: existing.user, identity: toIdentity(existing.identity), isNewUser: false, written: true };
     }
-    if (existing) return returningLogin(store, existing, input.sessionKey, fingerprints, unionid, now, fold);
+    if (existing) {
+      const returning = await returningLogin(store, existing, input.sessionKey, fingerprints, unionid, now, fold);
+      if (returning) return returning;
+      // Deleted between this login's two statements (the account was purged): the next look signs up anew.
+      continue;
+    }
     const created =
       fold && unionid === undefined
         ? await firstLoginAndWrite(store, input, fingerprints[0] ?? null, fold, now)
@@ -345,7 +350,7 @@ async function returningLogin(
   unionid: string | undefined,
   now: number,
   fold?: LoginWrites,
-): Promise<LoginResult> {
+): Promise<LoginResult | undefined> {
   const seen = found.identity;
   if (seen.session_key_fingerprint !== null && fingerprints.includes(seen.session_key_fingerprint)) {
     return withUnionId(store, seen, found.user, unionid, now);
@@ -353,6 +358,7 @@ async function returningLogin(
   // As in touchIdentityAndWrite: a unionid to link or a deletion to cancel comes before the writes.
   const last = (unionid === undefined || seen.unionid === unionid) && found.user.deletionDueAt === null;
   const stored = await storeSessionKey(store, seen, sessionKey, fingerprints, now, last ? fold : undefined);
+  if (!stored) return undefined;
   if (stored.written) return { user: found.user, identity: toIdentity(stored.row), isNewUser: false, written: true };
   return withUnionId(store, stored.row, found.user, unionid, now);
 }
@@ -382,7 +388,7 @@ async function withUnionId(
  * logins of one identity rotate its key one after the other, never both from the same "current",
  * and a login that finds its key already stored by a concurrent one rotates nothing. Written as
  * SQL text (building the CASEs with Kysely cost more than the statement); on PostgreSQL, `writes`
- * go into the same statement, and `written` says so.
+ * go into the same statement, and `written` says so. Undefined when the identity is gone.
  */
 async function storeSessionKey(
   store: Pick<Store, 'db' | 'box'>,
@@ -391,7 +397,7 @@ async function storeSessionKey(
   fingerprints: readonly string[],
   now: number,
   writes?: LoginWrites,
-): Promise<{ row: Selectable<IdentitiesTable>; written: boolean }> {
+): Promise<{ row: Selectable<IdentitiesTable>; written: boolean } | undefined> {
   const current = openOrUndefined(store, seen);
   const sealed = store.box.seal('session-key', seen.id, sessionKey);
   const postgres = isPostgres(store.db);
@@ -416,16 +422,13 @@ async function storeSessionKey(
     returning *`;
   if (!postgres || !writes) {
     const { rows } = await sql<Selectable<IdentitiesTable>>`${update}`.execute(store.db);
-    const row = rows[0];
-    if (!row) throw new Error(`identity ${seen.id} vanished while its session key was stored`);
-    return { row, written: false };
+    return rows[0] && { row: rows[0], written: false };
   }
+  // No identity left to update: nothing is inserted either (the writes select from it).
   const { rows } = await sql<Selectable<IdentitiesTable>>`
     with rotated as (${update}), ${writtenFor(writes, 'rotated', now)}
     select rotated.* from rotated`.execute(store.db);
-  const row = rows[0];
-  if (!row) throw new Error(`identity ${seen.id} vanished while its session key was stored`);
-  return { row, written: true };
+  return rows[0] && { row: rows[0], written: true };
 }
 
 /**

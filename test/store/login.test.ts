@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { it } from 'node:test';
-import { Migrator } from 'kysely';
+import { Migrator, sql } from 'kysely';
 import {
   draftSession,
   findIdentity,
@@ -316,6 +316,36 @@ forEachDialect('upsertIdentityOnLogin', (h) => {
     assert.deepEqual(getSessionKeys(store, leaving.identity), { current: k4, previous: k3 });
     assert.deepEqual(await rows(first.user.id), afterHeld);
     assert.deepEqual(afterHeld, h.dialect === 'postgres' ? { sessions: 4, audits: 4 } : before);
+  });
+
+  it("an account purged between a login's two statements: the login signs up anew instead of failing", async () => {
+    const store = await h.openStore();
+    const input = { appid: APP_A, openid: openid() };
+    const first = await upsertIdentityOnLogin(store, { ...input, sessionKey: sessionKey() }, 1000);
+    // The purge, played by a trigger: it runs right after the stamp of the login's first statement.
+    if (h.dialect === 'postgres') {
+      await sql`create function wa_purge_on_login() returns trigger language plpgsql as $$
+        begin delete from users where id = new.user_id; return null; end $$`.execute(store.db);
+      await sql`create trigger wa_purge after update of last_login_at on identities
+        for each row execute function wa_purge_on_login()`.execute(store.db);
+    } else {
+      await sql`create trigger wa_purge after update of last_login_at on identities
+        begin delete from users where id = new.user_id; end`.execute(store.db);
+    }
+    const offered = {
+      session: draftSession({ appid: APP_A, refreshTokenHash: randomBytes(32).toString('hex'), expiresAt: 9e12 }, 2),
+      audit: { type: 'login' as const, appid: APP_A, details: { newUser: false } },
+    };
+    // A new key: the login's second statement stores it, and finds no identity.
+    const again = await upsertIdentityOnLogin(store, { ...input, sessionKey: sessionKey() }, 2000, offered);
+    assert.equal(again.isNewUser, true);
+    assert.notEqual(again.user.id, first.user.id);
+    assert.equal(await findUserById(store.db, first.user.id), undefined);
+    assert.equal(await findUserById(store.db, again.user.id).then((u) => u?.id), again.user.id);
+    const stored = await findSessionByRefreshHash(store.db, offered.session.refresh_token_hash);
+    // PostgreSQL took the offered session with the new user; SQLite leaves it to the caller.
+    assert.equal(stored?.userId, h.dialect === 'postgres' ? again.user.id : undefined);
+    assert.equal(again.written, h.dialect === 'postgres' ? true : undefined);
   });
 
   it('50 concurrent first logins of one user create exactly one user and one identity', async () => {
