@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { validatePushSettings } from '../../src/emulator/push/push-settings.ts';
 import { buildPushRequest, type PushObject } from '../../src/emulator/push/push-wire.ts';
 import { openPush } from '../../src/server/push/open-push.ts';
+import { parsePushMessage } from '../../src/server/push/push-message.ts';
 
 const APPID = 'wx4f4bc4dec97d474b';
 
@@ -79,5 +80,24 @@ describe('emulator push ↔ server push reader', () => {
         ),
       /msg_signature/,
     );
+  });
+});
+
+describe("the server's XML reader, on what the property above found", () => {
+  it('an element inside one of the same name closes at its own tag, not at the first', () => {
+    // fast-check's counterexample (seed 1946935085): the first </H> cut the outer <H> in two.
+    assert.deepEqual(parsePushMessage('<xml><H><H>0</H></H></xml>'), { H: { H: 0 } });
+    assert.deepEqual(parsePushMessage('<xml><A><B><![CDATA[t]]></B><A>2</A></A><C>1</C></xml>'), {
+      A: { B: 't', A: 2 },
+      C: 1,
+    });
+  });
+
+  it('a closing tag inside CDATA is text', () => {
+    assert.deepEqual(parsePushMessage('<xml><A><![CDATA[</A>x]]></A><B>1</B></xml>'), { A: '</A>x', B: 1 });
+  });
+
+  it('an element that never closes is refused', () => {
+    assert.throws(() => parsePushMessage('<xml><H><H>0</H></xml>'), /not flat elements/);
   });
 });

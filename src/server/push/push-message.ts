@@ -35,7 +35,7 @@ function parseJson(text: string): PushMessage {
 }
 
 const ROOT = /^<xml>([\s\S]*)<\/xml>$/;
-const ELEMENT = /^\s*<([A-Za-z_][\w.-]*)>([\s\S]*?)<\/\1>/;
+const OPEN = /^\s*<([A-Za-z_][\w.-]*)>/;
 const CDATA = /^<!\[CDATA\[([\s\S]*?)\]\]>$/;
 const ENTITIES: Record<string, string> = { '&lt;': '<', '&gt;': '>', '&amp;': '&', '&quot;': '"', '&apos;': "'" };
 
@@ -49,13 +49,31 @@ function elements(content: string, depth: number): PushMessage {
   const out: PushMessage = {};
   let rest = content;
   while (rest.trim() !== '') {
-    const match = ELEMENT.exec(rest);
-    if (!match) throw new PushMessageError('The push XML is not flat elements WeChat writes.');
-    const [whole, name = '', inner = ''] = match;
-    out[name] = value(inner, depth);
-    rest = rest.slice(whole.length);
+    const open = OPEN.exec(rest);
+    const name = open?.[1] ?? '';
+    const end = open ? closingTag(rest, open[0].length, name) : -1;
+    if (!open || end < 0) throw new PushMessageError('The push XML is not flat elements WeChat writes.');
+    out[name] = value(rest.slice(open[0].length, end), depth);
+    rest = rest.slice(end + name.length + 3);
   }
   return out;
+}
+
+/**
+ * Where the element opened before `from` closes: the `</name>` that balances it, passing over
+ * CDATA sections and over elements of the same name inside it (`<H><H>0</H></H>`), which the first
+ * `</name>` would cut in two. -1 when it never closes.
+ */
+function closingTag(text: string, from: number, name: string): number {
+  const tags = new RegExp(`<!\\[CDATA\\[[\\s\\S]*?\\]\\]>|<(/?)${name.replace(/[.]/g, '\\.')}>`, 'g');
+  tags.lastIndex = from;
+  let open = 1;
+  for (let tag = tags.exec(text); tag; tag = tags.exec(text)) {
+    if (tag[0].startsWith('<![CDATA[')) continue;
+    open += tag[1] ? -1 : 1;
+    if (open === 0) return tag.index;
+  }
+  return -1;
 }
 
 function value(inner: string, depth: number): PushValue {
