@@ -63,7 +63,8 @@ export async function upsertIdentityOnLogin(
   const unionid = input.unionid || undefined;
   const fingerprints = store.box.fingerprints('session-key', input.sessionKey);
   const fold = writes !== undefined && isPostgres(store.db) ? writes : undefined;
-  // Two rounds suffice: a lost race means the identity exists for the second look.
+  // Two rounds suffice: a lost race means the identity exists for the second look, and an identity
+  // gone between a returning login's statements is a sign-up at the second.
   for (let round = 0; round < 2; round++) {
     const existing = fold
       ? await touchIdentityAndWrite(store.db, { ...input, unionid }, fingerprints, fold, now)
@@ -413,7 +414,7 @@ async function storeSessionKey(
     current === undefined
       ? sql`case when session_key_current = ${seen.session_key_current} then null else session_key_current end`
       : sql`session_key_current`;
-  const update = sql`update identities set
+  const update = sql<Selectable<IdentitiesTable>>`update identities set
       session_key_current = case when ${sameKey} then session_key_current else ${sealed} end,
       session_key_previous = case when ${sameKey} then session_key_previous else ${previous} end,
       session_key_updated_at = case when ${sameKey} then session_key_updated_at else ${now} end,
@@ -421,7 +422,7 @@ async function storeSessionKey(
     where id = ${seen.id}
     returning *`;
   if (!postgres || !writes) {
-    const { rows } = await sql<Selectable<IdentitiesTable>>`${update}`.execute(store.db);
+    const { rows } = await update.execute(store.db);
     return rows[0] && { row: rows[0], written: false };
   }
   // No identity left to update: nothing is inserted either (the writes select from it).

@@ -155,6 +155,41 @@ forEachDialect('upsertIdentityOnLogin', (h) => {
     assert.deepEqual(getSessionKeys(store, final!), { current: k2, previous: k1 });
   });
 
+  it('20 concurrent logins bringing one new key and offering their writes: the key rotates once, every offer is stored once on PostgreSQL', async () => {
+    const store = await h.openStore();
+    const [k1, k2] = [sessionKey(), sessionKey()];
+    const input = { appid: APP_A, openid: openid() };
+    const { user } = await upsertIdentityOnLogin(store, { ...input, sessionKey: k1 }, 1000);
+    const offers = Array.from({ length: 20 }, () => ({
+      session: draftSession({ appid: APP_A, refreshTokenHash: randomBytes(32).toString('hex'), expiresAt: 9e12 }, 2),
+      audit: { type: 'login' as const, appid: APP_A, details: { newUser: false } },
+    }));
+    const results = await Promise.all(
+      offers.map((offer) => upsertIdentityOnLogin(store, { ...input, sessionKey: k2 }, 2000, offer)),
+    );
+    for (const r of results) assert.deepEqual(getSessionKeys(store, r.identity), { current: k2, previous: k1 });
+    const final = await findIdentity(store.db, APP_A, input.openid);
+    assert.deepEqual(getSessionKeys(store, final!), { current: k2, previous: k1 });
+    // Whether a login found the new key stored already (its first statement took the writes) or
+    // stored it (the key's statement took them), each offer went in once, for the user.
+    const stored = await Promise.all(
+      offers.map((o) => findSessionByRefreshHash(store.db, o.session.refresh_token_hash)),
+    );
+    const events = await listAuditEvents(store.db, { userId: user.id });
+    if (h.dialect === 'postgres') {
+      assert.ok(results.every((r) => r.written === true));
+      assert.deepEqual(
+        stored.map((s) => s?.userId),
+        offers.map(() => user.id),
+      );
+      assert.equal(events.length, 20);
+    } else {
+      assert.ok(results.every((r) => r.written === undefined));
+      assert.ok(stored.every((s) => s === undefined));
+      assert.equal(events.length, 0);
+    }
+  });
+
   it('recognises a key fingerprinted under the previous WEAPP_SECRET_KEY, and after reseal under the new one', async () => {
     const oldKey = randomBytes(32);
     const newKey = randomBytes(32);
