@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { sql } from 'kysely';
 import { newId, newTimeOrderedId } from '../../src/store/ids.ts';
+import { forEachDialect } from '../helpers/databases.ts';
 
 const SHAPE = /^[sa]_[a-z2-7]{26}$/;
 const time = fc.integer({ min: 0, max: 2 ** 48 - 1 });
@@ -30,12 +32,6 @@ describe('newTimeOrderedId', () => {
     );
   });
 
-  it('sorts within PostgreSQL-style collations too: digits before letters, one case', () => {
-    const ids = Array.from({ length: 200 }, (_, i) => newTimeOrderedId('a', 1_700_000_000_000 + i * 37));
-    const collated = ids.slice().sort((x, y) => x.localeCompare(y, 'en-US'));
-    assert.deepEqual(collated, ids);
-  });
-
   it('keeps 80 random bits: ids made in the same millisecond differ and do not repeat', () => {
     const seen = new Set<string>();
     for (let i = 0; i < 50_000; i++) seen.add(newTimeOrderedId('s', 1_700_000_000_000));
@@ -47,5 +43,22 @@ describe('newTimeOrderedId', () => {
   it('clamps times outside 48 bits instead of wrapping', () => {
     assert.ok(newTimeOrderedId('s', -5) < newTimeOrderedId('s', 1));
     assert.ok(newTimeOrderedId('s', 2 ** 48 - 2) <= newTimeOrderedId('s', 2 ** 60));
+  });
+});
+
+forEachDialect('time-ordered ids in the database', (h) => {
+  it("sort by time under the database's own collation, as its indexes order them", async () => {
+    const store = await h.openStore();
+    const ids = Array.from({ length: 200 }, (_, i) => newTimeOrderedId('a', 1_700_000_000_000 + i * 37));
+    const shuffled = ids.slice().sort(() => Math.random() - 0.5);
+    await store.db
+      .insertInto('audit_events')
+      .values(shuffled.map((id, i) => ({ id, at: i, type: 'login' })))
+      .execute();
+    const { rows } = await sql<{ id: string }>`select id from audit_events order by id`.execute(store.db);
+    assert.deepEqual(
+      rows.map((r) => r.id),
+      ids,
+    );
   });
 });
