@@ -1,9 +1,10 @@
-import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
+import { type Kysely, type RawBuilder, type Selectable, sql, type Transaction } from 'kysely';
 import { auditRow, type NewAuditEvent } from './audit.ts';
 import { isPostgres, isUniqueViolation } from './dialects.ts';
 import { isStoreError, UnionIdConflictError } from './errors.ts';
 import { type Identity, toIdentity } from './identities.ts';
 import { newId } from './ids.ts';
+import { type BatchStatement, runBatched } from './pg-batches.ts';
 import type { SessionDraft } from './sessions.ts';
 import type { Store } from './store.ts';
 import type { Database, IdentitiesTable, UsersTable } from './tables.ts';
@@ -67,7 +68,12 @@ export async function upsertIdentityOnLogin(
   // gone between a returning login's statements is a sign-up at the second.
   for (let round = 0; round < 2; round++) {
     const existing = fold
-      ? await touchIdentityAndWrite(store.db, { ...input, unionid }, fingerprints, fold, now)
+      ? await runBatched(store.db, touchIdentitiesAndWrite, identityKey, {
+          input: { ...input, unionid },
+          fingerprints,
+          writes: fold,
+          now,
+        })
       : await touchIdentity(store.db, input.appid, input.openid, now);
     if (existing && 'written' in existing && existing.written) {
       return { user: existing.user, identity: toIdentity(existing.identity), isNewUser: false, written: true };
@@ -174,28 +180,61 @@ async function touchIdentity(
 }
 
 /**
- * The session and audit event a login offered, as two members of a data-modifying WITH: one row
- * each per row of `source` (a CTE with a `user_id` column), none when it is empty. Used by the
- * PostgreSQL statements that store them with the identity; `session` is the last member's name.
+ * The sessions and audit events logins offered, as members of a data-modifying WITH: the i-th
+ * offer's rows are row n = i + 1 of `offered` (unnest … with ordinality), and each goes in for the
+ * row of `source` (a CTE or subquery with columns `n` and `user_id`) with the same n, none when
+ * there is none. Used by the PostgreSQL statements that store them with the identity; `session`
+ * is the last member's name. Arrays, not a VALUES list, so the text (one prepared statement) is
+ * the same for any number of logins.
  */
-function writtenFor(writes: LoginWrites, source: 'fast' | 'identity' | 'rotated', now: number) {
-  const { session } = writes;
-  const audit = auditRow(writes.audit, now);
-  return sql`audit as (
+function writtenFor(offers: readonly { writes: LoginWrites; now: number }[], source: RawBuilder<unknown>) {
+  const audits = offers.map(({ writes, now }) => auditRow(writes.audit, now));
+  const sessions = offers.map(({ writes }) => writes.session);
+  const text = <T>(rows: T[], pick: (row: T) => string | null | undefined) => rows.map((row) => pick(row) ?? null);
+  const bigint = <T>(rows: T[], pick: (row: T) => number) => rows.map(pick);
+  return sql`offered as (
+      select * from unnest(
+        ${text(audits, (a) => a.id)}::text[], ${bigint(audits, (a) => a.at)}::bigint[],
+        ${text(audits, (a) => a.type)}::text[], ${text(audits, (a) => a.appid)}::text[],
+        ${text(audits, (a) => a.ip)}::text[], ${text(audits, (a) => a.rid)}::text[],
+        ${text(audits, (a) => a.details)}::text[],
+        ${text(sessions, (s) => s.id)}::text[], ${text(sessions, (s) => s.family_id)}::text[],
+        ${text(sessions, (s) => s.appid)}::text[], ${text(sessions, (s) => s.refresh_token_hash)}::text[],
+        ${bigint(sessions, (s) => s.expires_at)}::bigint[], ${bigint(sessions, (s) => s.created_at)}::bigint[],
+        ${bigint(sessions, (s) => s.last_used_at)}::bigint[], ${text(sessions, (s) => s.user_agent)}::text[],
+        ${text(sessions, (s) => s.ip)}::text[]
+      ) with ordinality as offered(a_id, a_at, a_type, a_appid, a_ip, a_rid, a_details,
+        s_id, s_family_id, s_appid, s_refresh_token_hash, s_expires_at, s_created_at, s_last_used_at, s_user_agent, s_ip, n)
+    ), audit as (
       insert into audit_events (id, at, type, appid, user_id, ip, rid, details)
-      select ${audit.id}, ${audit.at}::bigint, ${audit.type}, ${audit.appid ?? null}::text, user_id,
-        ${audit.ip ?? null}::text, ${audit.rid ?? null}::text, ${audit.details ?? null}::text
-      from ${sql.raw(source)}
+      select a_id, a_at, a_type, a_appid, user_id, a_ip, a_rid, a_details
+      from ${source} as source join offered using (n)
       returning 1
     ), session as (
       insert into sessions
         (id, family_id, user_id, appid, refresh_token_hash, expires_at, created_at, last_used_at, user_agent, ip)
-      select ${session.id}, ${session.family_id}, user_id, ${session.appid}, ${session.refresh_token_hash},
-        ${session.expires_at}::bigint, ${session.created_at}::bigint, ${session.last_used_at}::bigint,
-        ${session.user_agent ?? null}::text, ${session.ip ?? null}::text
-      from ${sql.raw(source)}
+      select s_id, s_family_id, user_id, s_appid, s_refresh_token_hash, s_expires_at, s_created_at, s_last_used_at,
+        s_user_agent, s_ip
+      from ${source} as source join offered using (n)
       returning 1
     )`;
+}
+
+/** A single-row CTE (`identity`, `rotated`) as the one source {@link writtenFor} joins its offer to. */
+const only = (cte: string) => sql.raw(`(select 1::bigint as n, user_id from ${cte})`);
+
+/** A returning login that offered its writes, as {@link touchIdentitiesAndWrite} takes it. */
+interface OfferingLogin {
+  input: LoginInput;
+  fingerprints: readonly string[];
+  writes: LoginWrites;
+  now: number;
+}
+
+interface TouchedIdentity {
+  identity: Selectable<IdentitiesTable>;
+  user: User;
+  written: boolean;
 }
 
 /**
@@ -203,36 +242,42 @@ function writtenFor(writes: LoginWrites, source: 'fast' | 'identity' | 'rotated'
  * fingerprint says WeChat sent the key we hold, the unionid is the one it has (or none came), no
  * deletion is pending (the login must cancel it first) —, the session and the audit event, in
  * one data-modifying statement: one round trip, one commit. `written` says whether they went in.
+ * Concurrent logins share the statement (./pg-batches.ts): input row n is the n-th login, and an
+ * identity not found answers no row (a sign-up, for the caller). Fingerprints are base64url, so a
+ * login's list travels as one comma-separated text.
  */
-async function touchIdentityAndWrite(
-  db: Kysely<Database>,
-  input: LoginInput,
-  fingerprints: readonly string[],
-  writes: LoginWrites,
-  now: number,
-): Promise<{ identity: Selectable<IdentitiesTable>; user: User; written: boolean } | undefined> {
+const touchIdentitiesAndWrite: BatchStatement<OfferingLogin, TouchedIdentity> = async (db, logins) => {
   const { rows } = await sql<Record<string, unknown>>`
-    with touched as (
-      update identities set last_login_at = ${now} from users
-      where identities.appid = ${input.appid} and identities.openid = ${input.openid}
-        and users.id = identities.user_id
-      returning ${TOUCH_RETURNING.postgres}
+    with input as (
+      select * from unnest(${logins.map((l) => l.input.appid)}::text[], ${logins.map((l) => l.input.openid)}::text[],
+        ${logins.map((l) => l.fingerprints.join(','))}::text[], ${logins.map((l) => l.input.unionid ?? null)}::text[],
+        ${logins.map((l) => l.now)}::bigint[])
+      with ordinality as input(in_appid, in_openid, in_fingerprints, in_unionid, in_now, n)
+    ), touched as (
+      update identities set last_login_at = in_now from users, input
+      where identities.appid = in_appid and identities.openid = in_openid and users.id = identities.user_id
+      returning n, in_fingerprints, in_unionid, ${TOUCH_RETURNING.postgres}
     ), fast as (
-      select i_user_id as user_id from touched
-      where i_session_key_fingerprint = any(${fingerprints}::text[])
-        and (${input.unionid ?? null}::text is null or i_unionid = ${input.unionid ?? null}::text)
+      select n, i_user_id as user_id from touched
+      where i_session_key_fingerprint = any(string_to_array(in_fingerprints, ','))
+        and (in_unionid is null or i_unionid = in_unionid)
         and deletion_due_at is null
-    ), ${writtenFor(writes, 'fast', now)}
-    select touched.*, exists (select from session) as written from touched`.execute(db);
-  const row = rows[0];
-  if (!row) return undefined;
-  const identity = Object.fromEntries(IDENTITY_COLUMNS.map((c) => [c, row[`i_${c}`]]));
-  return {
-    identity: identity as unknown as Selectable<IdentitiesTable>,
-    user: toUser(row as unknown as Selectable<UsersTable>),
-    written: row.written === true,
-  };
-}
+    ), ${writtenFor(logins, sql.raw('fast'))}
+    select touched.*, n in (select n from fast) as written from touched`.execute(db);
+  const touched: (TouchedIdentity | undefined)[] = logins.map(() => undefined);
+  for (const row of rows) {
+    const identity = Object.fromEntries(IDENTITY_COLUMNS.map((c) => [c, row[`i_${c}`]]));
+    touched[Number(row.n) - 1] = {
+      identity: identity as unknown as Selectable<IdentitiesTable>,
+      user: toUser(row as unknown as Selectable<UsersTable>),
+      written: row.written === true,
+    };
+  }
+  return touched;
+};
+
+/** Two logins of one identity never share a statement: the second sees what the first stored. */
+const identityKey = (login: OfferingLogin) => `${login.input.appid}\n${login.input.openid}`;
 
 async function firstLogin(
   store: Pick<Store, 'db' | 'box'>,
@@ -303,7 +348,7 @@ async function firstLoginAndWrite(
         values (${identityId}, ${userId}, ${input.appid}, ${input.openid}, null, ${sealed}, ${fingerprint}::text,
           ${now}::bigint, ${now}::bigint, ${now}::bigint)
         returning *
-      ), ${writtenFor({ ...writes, audit: { ...writes.audit, details: { ...writes.audit.details, newUser: true } } }, 'identity', now)}
+      ), ${writtenFor([{ writes: { ...writes, audit: { ...writes.audit, details: { ...writes.audit.details, newUser: true } } }, now }], only('identity'))}
       select row_to_json(new_user.*) as user, row_to_json(identity.*) as identity from new_user, identity
     `.execute(store.db);
     const row = rows[0];
@@ -356,7 +401,7 @@ async function returningLogin(
   if (seen.session_key_fingerprint !== null && fingerprints.includes(seen.session_key_fingerprint)) {
     return withUnionId(store, seen, found.user, unionid, now);
   }
-  // As in touchIdentityAndWrite: a unionid to link or a deletion to cancel comes before the writes.
+  // As in touchIdentitiesAndWrite: a unionid to link or a deletion to cancel comes before the writes.
   const last = (unionid === undefined || seen.unionid === unionid) && found.user.deletionDueAt === null;
   const stored = await storeSessionKey(store, seen, sessionKey, fingerprints, now, last ? fold : undefined);
   if (!stored) return undefined;
@@ -427,7 +472,7 @@ async function storeSessionKey(
   }
   // No identity left to update: nothing is inserted either (the writes select from it).
   const { rows } = await sql<Selectable<IdentitiesTable>>`
-    with rotated as (${update}), ${writtenFor(writes, 'rotated', now)}
+    with rotated as (${update}), ${writtenFor([{ writes, now }], only('rotated'))}
     select rotated.* from rotated`.execute(store.db);
   return rows[0] && { row: rows[0], written: true };
 }

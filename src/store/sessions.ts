@@ -2,6 +2,7 @@ import { CompiledQuery, type Insertable, type Kysely, type Selectable, sql } fro
 import { isPostgres } from './dialects.ts';
 import { insertGrouped } from './grouped-inserts.ts';
 import { newTimeOrderedId } from './ids.ts';
+import { type BatchStatement, runBatched } from './pg-batches.ts';
 import { type Database, SESSION_COLUMNS, type SessionsTable } from './tables.ts';
 import { toUser, type User } from './users.ts';
 
@@ -161,7 +162,11 @@ export async function rotateSession(
   now: number = Date.now(),
 ): Promise<RotationResult> {
   const rotated = isPostgres(db)
-    ? await rotateInOneStatement(db, rotation, now)
+    ? await runBatched(db, rotateMany, (r) => r.refreshTokenHash, {
+        ...rotation,
+        successorId: newTimeOrderedId('s', now),
+        now,
+      })
     : await rotateOnSqlite(db, rotation, now);
   if (rotated) return rotated;
 
@@ -239,44 +244,55 @@ async function rotateOnSqlite(
   });
 }
 
+/** A rotation as {@link rotateMany} takes it: the successor's id and the time come with it. */
+interface PendingRotation extends Rotation {
+  successorId: string;
+  now: number;
+}
+
+type Rotated = Extract<RotationResult, { status: 'rotated' }>;
+
 /**
  * PostgreSQL: the rotation as one data-modifying CTE. The UPDATE's row lock settles concurrent
  * rotations exactly as the transaction does (the loser's UPDATE re-checks `replaced_by` after the
  * winner commits and matches nothing). The openid comes along, for the new access token.
+ * Concurrent refreshes share the statement (./pg-batches.ts): input row n is the n-th rotation,
+ * and a token not claimed answers no row; two rotations of one token never share one, so the
+ * second sees the first's claim as it would one statement later.
  */
-async function rotateInOneStatement(
-  db: Kysely<Database>,
-  rotation: Rotation,
-  now: number,
-): Promise<Extract<RotationResult, { status: 'rotated' }> | undefined> {
-  const successorId = newTimeOrderedId('s', now);
+const rotateMany: BatchStatement<PendingRotation, Rotated> = async (db, rotations) => {
+  const text = (pick: (r: PendingRotation) => string | undefined) => rotations.map((r) => pick(r) ?? null);
   const { rows } = await sql<
-    Selectable<SessionsTable> & { previous: Selectable<SessionsTable>; openid: string | null }
+    Selectable<SessionsTable> & { n: number; previous: Selectable<SessionsTable>; openid: string | null }
   >`
-    with previous as (
-      update sessions set replaced_by = ${successorId}, last_used_at = ${now}::bigint
-      where refresh_token_hash = ${rotation.refreshTokenHash} and replaced_by is null
-        and revoked_at is null and expires_at > ${now}::bigint
-      returning *
+    with input as (
+      select * from unnest(${text((r) => r.refreshTokenHash)}::text[], ${text((r) => r.successorId)}::text[],
+        ${text((r) => r.newRefreshTokenHash)}::text[], ${rotations.map((r) => r.expiresAt)}::bigint[],
+        ${rotations.map((r) => r.now)}::bigint[], ${text((r) => r.userAgent)}::text[], ${text((r) => r.ip)}::text[])
+      with ordinality as input(in_hash, in_successor_id, in_new_hash, in_expires_at, in_now, in_user_agent, in_ip, n)
+    ), previous as (
+      update sessions set replaced_by = in_successor_id, last_used_at = in_now from input
+      where refresh_token_hash = in_hash and replaced_by is null and revoked_at is null and expires_at > in_now
+      returning sessions.*, input.*
     ), successor as (
       insert into sessions
         (id, family_id, user_id, appid, refresh_token_hash, expires_at, created_at, last_used_at, user_agent, ip)
-      select ${successorId}, family_id, user_id, appid, ${rotation.newRefreshTokenHash}, ${rotation.expiresAt}::bigint,
-        ${now}::bigint, ${now}::bigint, coalesce(${rotation.userAgent ?? null}::text, user_agent),
-        coalesce(${rotation.ip ?? null}::text, ip)
+      select in_successor_id, family_id, user_id, appid, in_new_hash, in_expires_at, in_now, in_now,
+        coalesce(in_user_agent, user_agent), coalesce(in_ip, ip)
       from previous
       returning *
     )
-    select successor.*, row_to_json(previous.*) as previous,
+    select successor.*, previous.n, row_to_json(previous.*) as previous,
       (select openid from identities where identities.user_id = successor.user_id
         and identities.appid = successor.appid) as openid
-    from successor, previous
+    from successor join previous on previous.in_successor_id = successor.id
   `.execute(db);
-  const row = rows[0];
-  if (!row) return undefined;
-  const { previous, openid, ...session } = row;
-  return { status: 'rotated', session: toSession(session), previous: toSession(previous), openid };
-}
+  const rotated: (Rotated | undefined)[] = rotations.map(() => undefined);
+  for (const { n, previous, openid, ...session } of rows) {
+    rotated[Number(n) - 1] = { status: 'rotated', session: toSession(session), previous: toSession(previous), openid };
+  }
+  return rotated;
+};
 
 /** Revokes one row; false when it was already revoked or does not exist (the first reason stays). */
 export async function revokeSession(
