@@ -12,6 +12,7 @@
  *                                                   (on SQLite, and on PostgreSQL too with BENCH_DATABASE_URL)
  *   BENCH_ROUNDS=3                                  medians of 3 interleaved rounds
  *   BENCH_ONLY=login,me                             rows whose name contains one of these
+ *   BENCH_ONLY='ours login, SQLite|reference login' the same, split on | (row names hold commas)
  *   BENCH_ROOT=/path/to/other/checkout              measure another build (its dist/) with this harness
  *   bash scripts/bench-on-node.sh 24                the whole run on Node 24 (from the npm registry)
  */
@@ -27,7 +28,9 @@ import { type EmulatorProcess, type ServerProcess, startEmulatorProcess, startSe
 const root = process.env.BENCH_ROOT ?? new URL('..', import.meta.url).pathname;
 const duration = Number(process.env.BENCH_DURATION ?? 10);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 1);
-const only = process.env.BENCH_ONLY?.split(',').filter(Boolean);
+// Row names hold commas ("ours login, SQLite"): with a | in it, BENCH_ONLY splits on | instead.
+const onlyText = process.env.BENCH_ONLY;
+const only = onlyText?.split(onlyText.includes('|') ? '|' : ',').filter(Boolean);
 const CONNECTIONS = 50;
 const USERS = 1000;
 const APPID = 'wx4f4bc4dec97d474b';

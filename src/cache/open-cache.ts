@@ -23,6 +23,10 @@ export interface OpenCacheOptions {
 export function boundedRedisOptions(timeoutMs = 1000) {
   return {
     lazyConnect: true,
+    // Commands issued in one event-loop turn (a login's lock, a rate-limit count, another login's
+    // result) go out in one write: measured on the --workers 1 login rows with Redis, 5-15 % less
+    // of the server's CPU per login (three alternating rounds each, SQLite and PostgreSQL).
+    enableAutoPipelining: true,
     connectTimeout: Math.max(timeoutMs, 1000),
     commandTimeout: timeoutMs,
     // Offline: fail the command now (the caller falls back or answers 503) instead of queueing it.
