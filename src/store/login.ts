@@ -4,7 +4,7 @@ import { isPostgres, isUniqueViolation } from './dialects.ts';
 import { isStoreError, UnionIdConflictError } from './errors.ts';
 import { type Identity, toIdentity } from './identities.ts';
 import { newId } from './ids.ts';
-import { type BatchStatement, runBatched } from './pg-batches.ts';
+import { type BatchStatement, LOCKED, runBatched } from './pg-batches.ts';
 import type { SessionDraft } from './sessions.ts';
 import type { Store } from './store.ts';
 import type { Database, IdentitiesTable, UsersTable } from './tables.ts';
@@ -247,15 +247,27 @@ interface TouchedIdentity {
  * login's list travels as one comma-separated text.
  */
 const touchIdentitiesAndWrite: BatchStatement<OfferingLogin, TouchedIdentity> = async (db, logins) => {
+  // Alone, the login waits for its identity's lock; in a batch, a locked identity is left to a
+  // statement of its own (./pg-batches.ts) instead of stalling every login of the batch.
+  const batch = logins.length > 1;
+  const lock = sql.raw(batch ? 'for update of identities skip locked' : 'for update of identities');
+  // Not locked, yet there (as the statement's snapshot saw it): another transaction holds it.
+  const skipped = batch
+    ? sql`(touched.n is null and exists (select from identities where appid = in_appid and openid = in_openid))`
+    : sql`false`;
   const { rows } = await sql<Record<string, unknown>>`
     with input as (
       select * from unnest(${logins.map((l) => l.input.appid)}::text[], ${logins.map((l) => l.input.openid)}::text[],
         ${logins.map((l) => l.fingerprints.join(','))}::text[], ${logins.map((l) => l.input.unionid ?? null)}::text[],
         ${logins.map((l) => l.now)}::bigint[])
       with ordinality as input(in_appid, in_openid, in_fingerprints, in_unionid, in_now, n)
+    ), locked as (
+      select identities.id as locked_id, n as locked_n from identities
+      join input on identities.appid = in_appid and identities.openid = in_openid
+      ${lock}
     ), touched as (
-      update identities set last_login_at = in_now from users, input
-      where identities.appid = in_appid and identities.openid = in_openid and users.id = identities.user_id
+      update identities set last_login_at = in_now from users, input, locked
+      where identities.id = locked_id and n = locked_n and users.id = identities.user_id
       returning n, in_fingerprints, in_unionid, ${TOUCH_RETURNING.postgres}
     ), fast as (
       select n, i_user_id as user_id from touched
@@ -263,11 +275,15 @@ const touchIdentitiesAndWrite: BatchStatement<OfferingLogin, TouchedIdentity> = 
         and (in_unionid is null or i_unionid = in_unionid)
         and deletion_due_at is null
     ), ${writtenFor(logins, sql.raw('fast'))}
-    select touched.*, n in (select n from fast) as written from touched`.execute(db);
-  const touched: (TouchedIdentity | undefined)[] = logins.map(() => undefined);
+    select touched.*, input.n as input_n, touched.n in (select n from fast) as written, ${skipped} as skipped
+    from input left join touched on touched.n = input.n`.execute(db);
+  const touched: (TouchedIdentity | undefined | typeof LOCKED)[] = logins.map(() => undefined);
   for (const row of rows) {
+    const i = Number(row.input_n) - 1;
+    if (row.skipped === true) touched[i] = LOCKED;
+    if (row.n === null) continue;
     const identity = Object.fromEntries(IDENTITY_COLUMNS.map((c) => [c, row[`i_${c}`]]));
-    touched[Number(row.n) - 1] = {
+    touched[i] = {
       identity: identity as unknown as Selectable<IdentitiesTable>,
       user: toUser(row as unknown as Selectable<UsersTable>),
       written: row.written === true,

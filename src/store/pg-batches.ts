@@ -5,11 +5,19 @@ import type { Database } from './tables.ts';
 /** At most this many calls in one statement (the arrays stay small; a batch's rows lock together). */
 const MAX_BATCH = 64;
 
+/** A batch's answer for a call whose row another transaction held locked: it runs again alone. */
+export const LOCKED: unique symbol = Symbol('locked');
+
 /**
  * One statement over arrays: answers, for every input in order, its result or undefined (the
- * statement found nothing for it, as the single statement would have answered no row).
+ * statement found nothing for it, as the single statement would have answered no row). Given more
+ * than one input it must not wait for row locks (`for update skip locked`) and answers
+ * {@link LOCKED} for a row it could not lock; given one, it waits as a single statement does.
  */
-export type BatchStatement<I, O> = (db: Kysely<Database>, inputs: readonly I[]) => Promise<(O | undefined)[]>;
+export type BatchStatement<I, O> = (
+  db: Kysely<Database>,
+  inputs: readonly I[],
+) => Promise<(O | undefined | typeof LOCKED)[]>;
 
 interface Pending<I, O> {
   input: I;
@@ -33,7 +41,9 @@ interface Pending<I, O> {
  * it sees the first's row as a single statement after it would. A batch that fails for a reason of
  * its rows (a constraint, a deadlock with another process's batch) is run again one call at a
  * time, so the error reaches only the call it belongs to; a database that cannot answer fails
- * every call of the batch at once instead of N times over.
+ * every call of the batch, and every call waiting, at once instead of N times over. A batch never
+ * waits for a row lock (an operator's transaction on one account would stall every login behind
+ * it): a row held locked is left to a statement of its own, which waits as it always did.
  */
 export class StatementBatches<I, O> {
   readonly #db: Kysely<Database>;
@@ -82,22 +92,45 @@ export class StatementBatches<I, O> {
   }
 
   async #runBatch(batch: Pending<I, O>[]): Promise<void> {
+    let results: (O | undefined | typeof LOCKED)[];
     try {
-      const results = await this.#statement(
+      results = await this.#statement(
         this.#db,
         batch.map((p) => p.input),
       );
-      for (const [i, p] of batch.entries()) p.resolve(results[i]);
     } catch (err) {
       if (batch.length === 1 || isDatabaseUnavailable(err)) {
-        for (const p of batch) p.reject(err);
+        // The calls that queued meanwhile would meet the same database: they fail now, not in turn.
+        for (const p of [...batch, ...this.#queue.splice(0)]) p.reject(err);
         return;
       }
-      await Promise.all(
-        batch.map((p) => this.#statement(this.#db, [p.input]).then((results) => p.resolve(results[0]), p.reject)),
-      );
+      results = batch.map(() => LOCKED);
+    }
+    const alone: Pending<I, O>[] = [];
+    for (const [i, p] of batch.entries()) {
+      const result = results[i];
+      if (result === LOCKED) alone.push(p);
+      else p.resolve(result);
+    }
+    // Not awaited: a call waiting for a lock on its own connection holds up no batch after it.
+    for (const p of alone) void this.#runAlone(p);
+  }
+
+  /** One call in a statement of its own, which waits for its row's lock; it never answers LOCKED. */
+  async #runAlone(p: Pending<I, O>): Promise<void> {
+    try {
+      const [result] = await this.#statement(this.#db, [p.input]);
+      p.resolve(waited(result));
+    } catch (err) {
+      p.reject(err);
     }
   }
+}
+
+/** The answer of a statement run for one call, which waits for locks and so never answers LOCKED. */
+function waited<O>(result: O | undefined | typeof LOCKED): O | undefined {
+  if (result === LOCKED) throw new Error('a statement run for one call answered LOCKED: it must wait for the lock');
+  return result;
 }
 
 const batchers = new WeakMap<Kysely<Database>, Map<BatchStatement<never, unknown>, StatementBatches<never, unknown>>>();
@@ -112,7 +145,9 @@ export function runBatched<I, O>(
   key: (input: I) => string,
   input: I,
 ): Promise<O | undefined> {
-  if (db.isTransaction) return statement(db, [input]).then((results) => results[0]);
+  if (db.isTransaction) {
+    return statement(db, [input]).then(([result]) => waited(result));
+  }
   let byStatement = batchers.get(db);
   if (!byStatement) {
     byStatement = new Map();

@@ -2,7 +2,7 @@ import { CompiledQuery, type Insertable, type Kysely, type Selectable, sql } fro
 import { isPostgres } from './dialects.ts';
 import { insertGrouped } from './grouped-inserts.ts';
 import { newTimeOrderedId } from './ids.ts';
-import { type BatchStatement, runBatched } from './pg-batches.ts';
+import { type BatchStatement, LOCKED, runBatched } from './pg-batches.ts';
 import { type Database, SESSION_COLUMNS, type SessionsTable } from './tables.ts';
 import { toUser, type User } from './users.ts';
 
@@ -262,17 +262,37 @@ type Rotated = Extract<RotationResult, { status: 'rotated' }>;
  */
 const rotateMany: BatchStatement<PendingRotation, Rotated> = async (db, rotations) => {
   const text = (pick: (r: PendingRotation) => string | undefined) => rotations.map((r) => pick(r) ?? null);
+  // Alone, a rotation waits for its row's lock (a concurrent rotation or revocation decides it);
+  // in a batch, a locked row is left to a statement of its own (./pg-batches.ts).
+  const batch = rotations.length > 1;
+  const lock = sql.raw(batch ? 'for update of sessions skip locked' : 'for update of sessions');
+  const live = sql`replaced_by is null and revoked_at is null and expires_at > in_now`;
+  // Not locked, yet live as the statement's snapshot saw it: another transaction holds it.
+  const skipped = batch
+    ? sql`(previous.n is null and exists (select from sessions as s where s.refresh_token_hash = input.in_hash
+        and s.replaced_by is null and s.revoked_at is null and s.expires_at > input.in_now))`
+    : sql`false`;
   const { rows } = await sql<
-    Selectable<SessionsTable> & { n: number; previous: Selectable<SessionsTable>; openid: string | null }
+    Selectable<SessionsTable> & {
+      input_n: number;
+      skipped: boolean;
+      previous: Selectable<SessionsTable> | null;
+      openid: string | null;
+    }
   >`
     with input as (
       select * from unnest(${text((r) => r.refreshTokenHash)}::text[], ${text((r) => r.successorId)}::text[],
         ${text((r) => r.newRefreshTokenHash)}::text[], ${rotations.map((r) => r.expiresAt)}::bigint[],
         ${rotations.map((r) => r.now)}::bigint[], ${text((r) => r.userAgent)}::text[], ${text((r) => r.ip)}::text[])
       with ordinality as input(in_hash, in_successor_id, in_new_hash, in_expires_at, in_now, in_user_agent, in_ip, n)
+    ), locked as (
+      select sessions.id as locked_id, n as locked_n from sessions
+      join input on refresh_token_hash = in_hash
+      where ${live}
+      ${lock}
     ), previous as (
-      update sessions set replaced_by = in_successor_id, last_used_at = in_now from input
-      where refresh_token_hash = in_hash and replaced_by is null and revoked_at is null and expires_at > in_now
+      update sessions set replaced_by = in_successor_id, last_used_at = in_now from input, locked
+      where sessions.id = locked_id and n = locked_n and ${live}
       returning sessions.*, input.*
     ), successor as (
       insert into sessions
@@ -282,14 +302,20 @@ const rotateMany: BatchStatement<PendingRotation, Rotated> = async (db, rotation
       from previous
       returning *
     )
-    select successor.*, previous.n, row_to_json(previous.*) as previous,
+    select successor.*, input.n as input_n, ${skipped} as skipped, row_to_json(previous.*) as previous,
       (select openid from identities where identities.user_id = successor.user_id
         and identities.appid = successor.appid) as openid
-    from successor join previous on previous.in_successor_id = successor.id
+    from input
+    left join previous on previous.n = input.n
+    left join successor on successor.id = previous.in_successor_id
   `.execute(db);
-  const rotated: (Rotated | undefined)[] = rotations.map(() => undefined);
-  for (const { n, previous, openid, ...session } of rows) {
-    rotated[Number(n) - 1] = { status: 'rotated', session: toSession(session), previous: toSession(previous), openid };
+  const rotated: (Rotated | typeof LOCKED | undefined)[] = rotations.map(() => undefined);
+  for (const { input_n, skipped, previous, openid, ...session } of rows) {
+    const i = Number(input_n) - 1;
+    if (skipped) rotated[i] = LOCKED;
+    else if (previous) {
+      rotated[i] = { status: 'rotated', session: toSession(session), previous: toSession(previous), openid };
+    }
   }
   return rotated;
 };

@@ -2,21 +2,36 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { it } from 'node:test';
 import { sql } from 'kysely';
+import pg from 'pg';
 import { isUniqueViolation } from '../../src/store/dialects.ts';
 import {
   createSession,
   draftSession,
   findSessionByRefreshHash,
   isDatabaseUnavailable,
+  type LoginInput,
   listAuditEvents,
   rotateSession,
   upsertIdentityOnLogin,
 } from '../../src/store/index.ts';
 import { type BatchStatement, runBatched } from '../../src/store/pg-batches.ts';
-import { forEachDialect } from '../helpers/databases.ts';
+import { type FreshDatabase, forEachDialect } from '../helpers/databases.ts';
 import { APP_A, openid, sessionKey } from '../helpers/wechat-ids.ts';
 
 const hash = () => createHash('sha256').update(randomBytes(16)).digest('hex');
+
+/** A connection of its own to the test's schema, inside a transaction that `fn` ends (or that is rolled back). */
+async function withLockHolder(database: FreshDatabase, fn: (holder: pg.Client) => Promise<void>): Promise<void> {
+  const holder = new pg.Client({ connectionString: database.url, options: `-c search_path=${database.schema}` });
+  await holder.connect();
+  try {
+    await holder.query('begin');
+    await fn(holder);
+  } finally {
+    await holder.query('rollback').catch(() => {});
+    await holder.end();
+  }
+}
 
 forEachDialect(
   'runBatched (PostgreSQL)',
@@ -99,6 +114,86 @@ forEachDialect(
       assert.equal(statements, 2, 'the failed batch ran once');
       // And the pool serves the next call.
       assert.equal(await runBatched(store.db, maybeDie, (i) => i, 'after'), 'after');
+    });
+
+    // The timeouts bound a stall (a batch waiting for the lock would hang the file), not speed.
+    it('a login whose identity another transaction holds locked waits alone; the rest of its batch goes on', {
+      timeout: 120_000,
+    }, async () => {
+      const database = await h.freshDatabase();
+      const store = await h.openStore({ database });
+      const people: LoginInput[] = [];
+      for (let i = 0; i < 7; i++) {
+        const input = { appid: APP_A, openid: openid(), sessionKey: sessionKey() };
+        await upsertIdentityOnLogin(store, input, 1000);
+        people.push(input);
+      }
+      await withLockHolder(database, async (holder) => {
+        await holder.query('select id from identities where openid = $1 for update', [people[1]?.openid]);
+        // The first call runs alone at once; the other six make one batch, the locked one among them.
+        const logins = people.map((person, i) =>
+          upsertIdentityOnLogin(store, person, 2000 + i, {
+            session: draftSession({ appid: APP_A, refreshTokenHash: hash(), expiresAt: 9e12 }, 2000 + i),
+            audit: { type: 'login' as const, appid: APP_A },
+          }),
+        );
+        let lockedDone = false;
+        void logins[1]?.then(() => {
+          lockedDone = true;
+        });
+        const others = await Promise.all(logins.filter((_, i) => i !== 1));
+        assert.ok(others.every((r) => r.written === true));
+        assert.equal(lockedDone, false, 'the locked identity is still waiting for its lock');
+        await holder.query('commit');
+        const locked = await logins[1];
+        assert.equal(locked?.written, true);
+        assert.equal(locked?.identity.openid, people[1]?.openid);
+      });
+    });
+
+    it('a rotation whose token another transaction holds locked waits alone; the rest of its batch goes on', {
+      timeout: 120_000,
+    }, async () => {
+      const database = await h.freshDatabase();
+      const store = await h.openStore({ database });
+      const { user } = await upsertIdentityOnLogin(
+        store,
+        { appid: APP_A, openid: openid(), sessionKey: sessionKey() },
+        1,
+      );
+      const sessions: Awaited<ReturnType<typeof createSession>>[] = [];
+      for (let i = 0; i < 7; i++) {
+        sessions.push(
+          await createSession(
+            store.db,
+            { userId: user.id, appid: APP_A, refreshTokenHash: hash(), expiresAt: 9e12 },
+            1,
+          ),
+        );
+      }
+      await withLockHolder(database, async (holder) => {
+        await holder.query('select id from sessions where id = $1 for update', [sessions[1]?.id]);
+        const rotations = sessions.map((s, i) =>
+          rotateSession(
+            store.db,
+            { refreshTokenHash: s.refreshTokenHash, newRefreshTokenHash: hash(), expiresAt: 9e12 },
+            10 + i,
+          ),
+        );
+        let lockedDone = false;
+        void rotations[1]?.then(() => {
+          lockedDone = true;
+        });
+        const others = await Promise.all(rotations.filter((_, i) => i !== 1));
+        assert.ok(others.every((r) => r.status === 'rotated'));
+        assert.equal(lockedDone, false, 'the locked token is still waiting for its lock');
+        // The holder revokes it: the waiting rotation then sees the revocation, as one statement would.
+        await holder.query(`update sessions set revoked_at = 5, revoke_reason = 'admin' where id = $1`, [
+          sessions[1]?.id,
+        ]);
+        await holder.query('commit');
+        assert.equal((await rotations[1])?.status, 'revoked');
+      });
     });
 
     it('inside a transaction a call runs alone, in the transaction, and rolls back with it', async () => {
