@@ -39,8 +39,8 @@ interface Pending<I, O> {
  * Every call still resolves only once its own statement committed. Two calls with the same key
  * (one identity, one refresh token) never share a statement: the second waits for the next, so
  * it sees the first's row as a single statement after it would. A batch that fails for a reason of
- * its rows (a constraint, a deadlock with another process's batch) is run again one call at a
- * time, so the error reaches only the call it belongs to; a database that cannot answer fails
+ * its rows (a constraint, a deadlock) is run again one call at a time, so the error reaches only
+ * the call it belongs to; a database that cannot answer fails
  * every call of the batch, and every call waiting, at once instead of N times over. A batch never
  * waits for a row lock (an operator's transaction on one account would stall every login behind
  * it): a row held locked is left to a statement of its own, which waits as it always did.
@@ -104,6 +104,7 @@ export class StatementBatches<I, O> {
         for (const p of [...batch, ...this.#queue.splice(0)]) p.reject(err);
         return;
       }
+      // For a reason of its rows: each call again in a statement of its own, where its error is its own.
       results = batch.map(() => LOCKED);
     }
     const alone: Pending<I, O>[] = [];
