@@ -3,6 +3,7 @@
 // Node 20's --test does not expand globs itself, so we list the files here.
 // Usage: npm test [-- path-filter ...]   e.g. npm test -- crypto emulator
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
@@ -39,7 +40,8 @@ const runMinutes = Number(process.env.TEST_RUN_TIMEOUT_MINUTES ?? 30);
 const child = spawn(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-concurrency=2', ...bounds, ...flags, ...files],
-  { stdio: 'inherit', detached: true },
+  // One id for the whole run: the playground's test files build it once between them (test/helpers/playground-build.ts).
+  { stdio: 'inherit', detached: true, env: { ...process.env, WEAPP_TEST_RUN: randomUUID() } },
 );
 const killAll = (signal) => {
   try {

@@ -1,14 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, skipWithoutChromium } from '../helpers/chromium.ts';
 import { type DevProcess, startDevProcess } from '../helpers/dev-process.ts';
+import { buildPlaygroundOnce } from '../helpers/playground-build.ts';
 import { phoneStatus, tapPhone } from './phone-page.ts';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
 const DAY_MS = 86_400_000;
 
 /** The playground's settings-page panel in chromium: export my data, delete my account, and a login that cancels it. */
@@ -18,11 +15,7 @@ describe('playground: export my data, delete my account', { skip: skipWithoutChr
   let page: Page;
 
   before(async () => {
-    const build = spawnSync(process.execPath, [join(root, 'scripts/build-miniprogram.mjs'), '--only', 'playground'], {
-      cwd: root,
-      encoding: 'utf8',
-    });
-    assert.equal(build.status, 0, build.stdout + build.stderr);
+    await buildPlaygroundOnce();
     dev = await startDevProcess(['playground'], { env: { PORT: '0', DELETION_COOLING_OFF_DAYS: '7' } });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 880 }, locale: 'en-US' });

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -7,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
 import { launchChromiumProfile, skipWithoutChromium } from '../helpers/chromium.ts';
 import { type DevProcess, startDevProcess } from '../helpers/dev-process.ts';
+import { buildPlaygroundOnce } from '../helpers/playground-build.ts';
 import { phoneStatus, tapPhone } from './phone-page.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -20,11 +20,7 @@ describe('playground in a real browser', { skip: skipWithoutChromium }, () => {
   let emulator = '';
 
   before(async () => {
-    const build = spawnSync(process.execPath, [join(root, 'scripts/build-miniprogram.mjs')], {
-      cwd: root,
-      encoding: 'utf8',
-    });
-    assert.equal(build.status, 0, build.stdout + build.stderr);
+    await buildPlaygroundOnce();
     dev = await startDevProcess(['playground', 'emulator']);
     ({ playground = '', emulator = '' } = dev.urls);
     browser = await launchChromiumProfile(join(dev.dir, 'chromium-profile'));
