@@ -95,23 +95,29 @@ forEachDialect(
       assert.equal(statements, 1 + 1 + 9);
     });
 
-    it('a database that cannot answer fails the whole batch at once, without running it again call by call', async () => {
+    it('a database that cannot answer fails the whole batch, and the calls queued behind it, at once', async () => {
       const store = await h.openStore();
       let statements = 0;
+      let late: Promise<string | undefined> | undefined;
       const maybeDie: BatchStatement<string, string> = async (db, inputs) => {
         statements++;
-        // The backend ends itself: PostgreSQL's admin shutdown (57P01), what a restart looks like.
-        if (inputs.includes('die')) await sql`select pg_terminate_backend(pg_backend_pid())`.execute(db);
+        if (inputs.includes('die')) {
+          // A call that arrives while the failing batch is in flight queues for the next one.
+          late = runBatched(db, maybeDie, (i) => i, 'late');
+          // The backend ends itself: PostgreSQL's admin shutdown (57P01), what a restart looks like.
+          await sql`select pg_terminate_backend(pg_backend_pid())`.execute(db);
+        }
         return [...inputs];
       };
       const inputs = ['first', 'die', 'b', 'c', 'd'];
       const settled = await Promise.allSettled(inputs.map((i) => runBatched(store.db, maybeDie, (i) => i, i)));
+      settled.push(...(await Promise.allSettled([late])));
 
       assert.deepEqual(settled[0], { status: 'fulfilled', value: 'first' });
       for (const result of settled.slice(1)) {
         assert.ok(result.status === 'rejected' && isDatabaseUnavailable(result.reason), String(result));
       }
-      assert.equal(statements, 2, 'the failed batch ran once');
+      assert.equal(statements, 2, 'the failed batch ran once, and the queued call never ran');
       // And the pool serves the next call.
       assert.equal(await runBatched(store.db, maybeDie, (i) => i, 'after'), 'after');
     });
