@@ -42,7 +42,8 @@ function readRecord(path: string): DevState | undefined {
   return { server, emulator, playground: typeof playground === 'string' ? playground : '', pid };
 }
 
-function isRunning(pid: number): boolean {
+/** Whether process `pid` is alive (signal 0 asks without sending). */
+export function isRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -253,9 +253,9 @@ interface PendingRotation extends Rotation {
 type Rotated = Extract<RotationResult, { status: 'rotated' }>;
 
 /**
- * PostgreSQL: the rotation as one data-modifying CTE. The UPDATE's row lock settles concurrent
- * rotations exactly as the transaction does (the loser's UPDATE re-checks `replaced_by` after the
- * winner commits and matches nothing). The openid comes along, for the new access token.
+ * PostgreSQL: the rotation as one data-modifying CTE. The row lock (FOR UPDATE) settles concurrent
+ * rotations exactly as the transaction does (the loser re-checks `replaced_by` once the winner
+ * commits and matches nothing). The openid comes along, for the new access token.
  * Concurrent refreshes share the statement (./pg-batches.ts): input row n is the n-th rotation,
  * and a token not claimed answers no row; two rotations of one token never share one, so the
  * second sees the first's claim as it would one statement later.

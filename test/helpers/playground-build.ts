@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { isRunning } from '../../src/cli/dev-state.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 /** Set by scripts/run-tests.mjs for every file of one `npm test`; a file run alone builds for itself. */
@@ -47,21 +48,12 @@ async function withLock(fn: () => void): Promise<void> {
     }
     // Held by a process that died mid-build: take it over.
     const holder = Number(readFileSync(lock, 'utf8') || Number.NaN);
-    if (Number.isInteger(holder) && !alive(holder)) rmSync(lock, { force: true });
+    if (Number.isInteger(holder) && !isRunning(holder)) rmSync(lock, { force: true });
     else await sleep(100);
   }
   try {
     fn();
   } finally {
     unlinkSync(lock);
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
