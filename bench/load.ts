@@ -20,6 +20,8 @@ export interface LoadResult {
   p99: number;
   /** Server CPU (its whole process tree) per 2xx answer. */
   cpuMsPerRequest: number;
+  /** The CPU of the server's event loops (main threads) per 2xx answer: the part one loop cannot share. */
+  loopMsPerRequest: number;
   /** Peak resident memory of the server's process tree during the run. */
   peakRssMb: number;
   /** Answers other than 2xx, plus connection errors and timeouts: 0 in a sound run. */
@@ -29,6 +31,7 @@ export interface LoadResult {
 /** Drives `server` with autocannon from this process (the load generator, apart from server and emulator). */
 export async function runLoad(server: ServerProcess, spec: LoadSpec): Promise<LoadResult> {
   const cpuBefore = cpuMs(server.pid);
+  const loopBefore = cpuMs(server.pid, true);
   let peakRssMb = rssMb(server.pid);
   const sampler = setInterval(() => {
     peakRssMb = Math.max(peakRssMb, rssMb(server.pid));
@@ -62,6 +65,7 @@ export async function runLoad(server: ServerProcess, spec: LoadSpec): Promise<Lo
       p50: result.latency.p50,
       p99: result.latency.p99,
       cpuMsPerRequest: ok > 0 ? (cpuMs(server.pid) - cpuBefore) / ok : Number.NaN,
+      loopMsPerRequest: ok > 0 ? (cpuMs(server.pid, true) - loopBefore) / ok : Number.NaN,
       peakRssMb: Math.max(peakRssMb, rssMb(server.pid)),
       failures: result.non2xx + result.errors + result.timeouts,
     };

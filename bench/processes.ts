@@ -125,13 +125,17 @@ function processTree(pid: number): number[] {
 
 const TICKS_PER_SECOND = 100;
 
-/** CPU time (user + system, ms) of the process tree so far. */
-export function cpuMs(pid: number): number {
+/**
+ * CPU time (user + system, ms) of the process tree so far; with `loops`, of each process's main
+ * thread only (the event loop's, the one a Node server is bound by; not its worker threads').
+ */
+export function cpuMs(pid: number, loops = false): number {
   let ticks = 0;
   for (const p of processTree(pid)) {
     try {
       // Fields after the parenthesised command name: utime and stime are the 12th and 13th.
-      const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+      const stat = readFileSync(loops ? `/proc/${p}/task/${p}/stat` : `/proc/${p}/stat`, 'utf8');
+      const fields = stat.split(') ')[1]?.split(' ') ?? [];
       ticks += Number(fields[11]) + Number(fields[12]);
     } catch {
       // Gone meanwhile.

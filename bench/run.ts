@@ -148,6 +148,7 @@ function summarize(results: LoadResult[]): LoadResult {
     p50: pick((r) => r.p50),
     p99: pick((r) => r.p99),
     cpuMsPerRequest: pick((r) => r.cpuMsPerRequest),
+    loopMsPerRequest: pick((r) => r.loopMsPerRequest),
     peakRssMb: Math.max(...results.map((r) => r.peakRssMb)),
     failures: results.reduce((sum, r) => sum + r.failures, 0),
   };
@@ -281,11 +282,11 @@ async function main(): Promise<void> {
       `load average at start ${load.join(' ')}; ${duration} s per row, ${CONNECTIONS} connections unless said, ` +
       `${rounds === 1 ? 'one round' : `medians of ${rounds} interleaved rounds`}.`,
     '',
-    '| what | rps | p50 ms | p99 ms | server CPU ms/request | peak RSS MB | failures |',
-    '| --- | --- | --- | --- | --- | --- | --- |',
+    '| what | rps | p50 ms | p99 ms | server CPU ms/request | event loop CPU ms/request | peak RSS MB | failures |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
     ...[...summary].map(
       ([name, r]) =>
-        `| ${name} | ${fmt(r.rps)} | ${r.p50} | ${r.p99} | ${fmt(r.cpuMsPerRequest, 3)} | ${fmt(r.peakRssMb)} | ${r.failures} |`,
+        `| ${name} | ${fmt(r.rps)} | ${r.p50} | ${r.p99} | ${fmt(r.cpuMsPerRequest, 3)} | ${fmt(r.loopMsPerRequest, 3)} | ${fmt(r.peakRssMb)} | ${r.failures} |`,
     ),
     '',
     ...ratios(summary),

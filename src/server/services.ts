@@ -74,6 +74,7 @@ export async function createServerContext(
         queryTimeoutMs: config.dbTimeoutMs,
         preparedStatements: config.dbPreparedStatements === 'on',
         backgroundCheckpoints: true,
+        writerThread: true,
         onError: watch('database'),
       }),
     );

@@ -15,10 +15,11 @@ export interface StoreDatabase {
   /** The PostgreSQL schema holding the tables, when one was given. */
   readonly schema: string | undefined;
   /**
-   * SQLite only: a number that changes when another connection (process) commits a write to the
-   * file (PRAGMA data_version). Undefined on PostgreSQL.
+   * SQLite only: a number that changes when another process commits a write to the file (PRAGMA
+   * data_version), or undefined while that is not known yet (asked; ask again). Undefined on
+   * PostgreSQL.
    */
-  readonly dataVersion: (() => number) | undefined;
+  readonly dataVersion: (() => number | undefined) | undefined;
   /** Resolves when the database answers a query (readiness probes). */
   ping(): Promise<void>;
   /** Closes the connection or pool; later calls do nothing. */

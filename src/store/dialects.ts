@@ -1,15 +1,15 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import SqliteDatabase from 'better-sqlite3';
+import { resolve } from 'node:path';
 import { type Dialect, type Kysely, PostgresAdapter, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { DatabaseTarget } from './database-url.ts';
 import { StoreError } from './errors.ts';
 import { SearchPathIntrospector } from './pg-introspector.ts';
 import { isPostgresUnavailable, ResilientPool } from './pg-pool.ts';
-import { BackgroundCheckpoints } from './sqlite-checkpoints.ts';
+import { BACKSTOP_PAGES, BackgroundCheckpoints, DEFAULT_PAGES } from './sqlite-checkpoints.ts';
+import { openSqliteFile } from './sqlite-file.ts';
 import { GroupCommitSqliteDialect } from './sqlite-group-commit.ts';
 import { CachedStatements } from './sqlite-statements.ts';
+import { WriterThreadSqliteDialect } from './sqlite-writer-thread.ts';
 
 export type DialectName = DatabaseTarget['dialect'];
 
@@ -37,6 +37,11 @@ export interface ConnectOptions {
    * loop (./sqlite-checkpoints.ts). The server turns it on; one-shot commands leave it off.
    */
   backgroundCheckpoints?: boolean | undefined;
+  /**
+   * SQLite only: run writes and transactions on a thread of their own, reads on the caller's
+   * (./sqlite-writer-thread.ts). The server turns it on; one-shot commands leave it off.
+   */
+  writerThread?: boolean | undefined;
   /** Where connection errors that no query is waiting for go (a pooled connection died). */
   onError?: ((err: Error) => void) | undefined;
 }
@@ -46,7 +51,7 @@ export interface ConnectOptions {
  * are written once. Keep it that way: an `if (dialect === …)` in a repository belongs in here.
  */
 interface DialectAdapter {
-  connect(target: DatabaseTarget, options: ConnectOptions): Dialect & { dataVersion?: () => number };
+  connect(target: DatabaseTarget, options: ConnectOptions): Dialect & { dataVersion?: () => number | undefined };
   /** The driver error for a unique-constraint violation, which some writes treat as "lost a race". */
   isUniqueViolation(err: unknown): boolean;
   /** A write that names a row another request deleted meanwhile (the user closed the account). */
@@ -69,21 +74,29 @@ export const dialects: Readonly<Record<DialectName, DialectAdapter>> = Object.fr
       if (options.schema !== undefined) {
         throw new StoreError('INVALID_SCHEMA_NAME', 'A schema applies to PostgreSQL only; SQLite keeps one per file.');
       }
-      if (target.path !== ':memory:') mkdirSync(dirname(target.path), { recursive: true });
-      const database = new SqliteDatabase(target.path);
-      // WAL lets readers run beside the writer; synchronous=NORMAL is its recommended pairing.
-      database.pragma('journal_mode = WAL');
-      database.pragma('synchronous = NORMAL');
-      // SQLite leaves foreign keys off unless asked, per connection.
-      database.pragma('foreign_keys = ON');
-      // Another process (a `migrate` run beside the server) may hold the write lock for a moment.
       const busyTimeoutMs = Math.trunc(options.timeoutMs ?? 5000);
-      database.pragma(`busy_timeout = ${busyTimeoutMs}`);
+      const database = openSqliteFile(target.path, busyTimeoutMs);
       const statements = new CachedStatements(database);
+      // An in-memory database is one connection's alone: no other thread can open it.
+      const file = target.path !== ':memory:';
       const checkpoints =
-        options.backgroundCheckpoints && target.path !== ':memory:'
+        options.backgroundCheckpoints && file
           ? new BackgroundCheckpoints(database, target.path, options.onError)
           : undefined;
+      if (options.writerThread && file) {
+        return new WriterThreadSqliteDialect(
+          statements,
+          database,
+          {
+            path: resolve(target.path),
+            busyTimeoutMs,
+            // The writer commits, so the checkpoints' backstop is its own.
+            autocheckpointPages: checkpoints ? BACKSTOP_PAGES : DEFAULT_PAGES,
+            onError: options.onError,
+          },
+          checkpoints,
+        );
+      }
       return Object.assign(new GroupCommitSqliteDialect(statements, database, busyTimeoutMs, checkpoints), {
         dataVersion: () => statements.dataVersion(),
       });

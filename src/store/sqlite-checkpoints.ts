@@ -8,9 +8,9 @@ const INTERVAL_MS = 200;
  * The connection's own automatic checkpoint while the worker runs: a backstop far above SQLite's
  * default of 1,000 pages, reached only if the worker falls behind or stops.
  */
-const BACKSTOP_PAGES = 10_000;
+export const BACKSTOP_PAGES = 10_000;
 /** SQLite's default, restored when the worker is gone. */
-const DEFAULT_PAGES = 1_000;
+export const DEFAULT_PAGES = 1_000;
 
 /**
  * The worker: its own connection to the file, a PASSIVE checkpoint every interval (which never
@@ -45,7 +45,9 @@ parentPort.on('message', () => {
  * cost more than the writes: 290-330 µs per login against 90-130 µs without, measured in a loop of
  * grouped login-shaped transactions on this machine. A worker thread with a connection of its own
  * takes them over; the server's connection keeps a backstop of {@link BACKSTOP_PAGES} pages in
- * case the worker falls behind, and returns to SQLite's default if the worker stops. Checkpoints
+ * case the worker falls behind, and returns to SQLite's default if the worker stops. When the
+ * server writes on a thread of its own (./sqlite-writer-thread.ts) the backstop is that thread's
+ * connection's, set when it starts, and stays if this worker stops. Checkpoints
  * change neither the data nor `PRAGMA data_version`, which caches watch.
  */
 export class BackgroundCheckpoints {

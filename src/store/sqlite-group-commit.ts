@@ -155,15 +155,15 @@ class GroupCommitDriver implements Driver {
   }
 
   async savepoint(connection: DatabaseConnection, name: string): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw(`savepoint ${quoteIdentifier(name)}`));
+    await connection.executeQuery(savepointStatements.savepoint(name));
   }
 
   async rollbackToSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw(`rollback to ${quoteIdentifier(name)}`));
+    await connection.executeQuery(savepointStatements.rollbackTo(name));
   }
 
   async releaseSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw(`release ${quoteIdentifier(name)}`));
+    await connection.executeQuery(savepointStatements.release(name));
   }
 
   async releaseConnection(): Promise<void> {}
@@ -327,6 +327,13 @@ class GroupCommitConnection implements DatabaseConnection {
     return this.#driver.stream(query) as AsyncIterableIterator<QueryResult<R>>;
   }
 }
+
+/** Kysely's savepoint calls as statements (also on ./sqlite-writer-thread.ts's connections). */
+export const savepointStatements = {
+  savepoint: (name: string) => CompiledQuery.raw(`savepoint ${quoteIdentifier(name)}`),
+  rollbackTo: (name: string) => CompiledQuery.raw(`rollback to ${quoteIdentifier(name)}`),
+  release: (name: string) => CompiledQuery.raw(`release ${quoteIdentifier(name)}`),
+};
 
 /** A savepoint name as an SQLite identifier (double quotes, doubled inside), as Kysely's compiler writes it. */
 function quoteIdentifier(name: string): string {
