@@ -92,6 +92,9 @@ function weappAuth(
 
 let emulatorUrl = '';
 
+/** The label of the SQLite rows with DB_WRITER_THREAD=off. */
+const LOOP_WRITES = 'SQLite, writes on the event loop';
+
 /** The rows for one of our servers: login, /v1/me, refresh. */
 function oursRows(label: string, server: () => ServerProcess, emulator: EmulatorProcess): Row[] {
   return [
@@ -185,6 +188,9 @@ async function main(): Promise<void> {
       }),
     );
     const sqlite = await start(weappAuth('SQLite', `sqlite:${join(dir, 'bench.db')}`, dir));
+    const sqliteLoopWrites = await start(
+      weappAuth(LOOP_WRITES, `sqlite:${join(dir, 'loop-writes.db')}`, dir, { DB_WRITER_THREAD: 'off' }),
+    );
     let postgres: ServerProcess | undefined;
     if (pgUrl) {
       pgAdmin = new pg.Client({ connectionString: pgUrl });
@@ -223,6 +229,8 @@ async function main(): Promise<void> {
         run: async () => runLoad(reference, await loginSpec(emulator, CONNECTIONS, duration)),
       },
       ...oursRows('SQLite', () => sqlite, emulator),
+      // The same with SQLite's writes on the event loop, as before the writer thread (DB_WRITER_THREAD).
+      ...oursRows(LOOP_WRITES, () => sqliteLoopWrites, emulator).filter((row) => !row.name.includes('/v1/me')),
       ...(postgres ? oursRows('PostgreSQL', () => postgres, emulator) : []),
       ...[...workers].flatMap(([label, server]) =>
         oursRows(label, () => server, emulator).filter((row) => !row.name.includes('refresh')),
@@ -317,6 +325,16 @@ function ratios(summary: Map<string, LoadResult>): string[] {
     ...line('GET /v1/me PostgreSQL / hello-world', rps('ours GET /v1/me, PostgreSQL') / hello, '≥ 0.5×'),
     ...line('refresh SQLite / reference login', rps('ours refresh, SQLite') / reference, '≥ 1.5×'),
     ...line('refresh PostgreSQL / reference login', rps('ours refresh, PostgreSQL') / reference, '≥ 1.5×'),
+    ...line(
+      `login ${LOOP_WRITES} / reference login`,
+      rps(`ours login, ${LOOP_WRITES}`) / reference,
+      '(for comparison)',
+    ),
+    ...line(
+      `refresh ${LOOP_WRITES} / reference login`,
+      rps(`ours refresh, ${LOOP_WRITES}`) / reference,
+      '(for comparison)',
+    ),
     ...(Number.isFinite(oursAdded) && Number.isFinite(refAdded)
       ? [`| added p99, 50 ms WeChat, 500 connections | +${oursAdded} ms (reference +${refAdded} ms) | ≤ reference |`]
       : []),

@@ -41,6 +41,8 @@ export interface Config {
   dbTimeoutMs: number;
   /** PostgreSQL: repeated statements as named prepared statements; `off` behind a pooler that cannot keep them. */
   dbPreparedStatements: 'on' | 'off';
+  /** SQLite: writes on a thread of their own (src/store/sqlite-writer-thread.ts); `auto`: in a single server process. */
+  dbWriterThread: 'auto' | 'on' | 'off';
   /** Longest wait for one Redis command; past it the use falls back or the request gets 503. */
   redisTimeoutMs: number;
   /** After SIGTERM: how long to keep serving (readiness already 503) before refusing new connections. */
@@ -225,6 +227,7 @@ export function loadConfig(env: Env, defaults: ConfigDefaults = {}): Readonly<Co
     logLevel,
     dbTimeoutMs: int('DB_TIMEOUT_MS', 3000, 100, 120_000),
     dbPreparedStatements: oneOf('DB_PREPARED_STATEMENTS', ['on', 'off'], 'on'),
+    dbWriterThread: oneOf('DB_WRITER_THREAD', ['auto', 'on', 'off'], 'auto'),
     redisTimeoutMs: int('REDIS_TIMEOUT_MS', 1000, 50, 60_000),
     shutdownDelayMs: int('SHUTDOWN_DELAY_MS', 2000, 0, 60_000),
     shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 10_000, 1000, 120_000),

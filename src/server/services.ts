@@ -1,3 +1,5 @@
+import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
 import type { FastifyBaseLogger } from 'fastify';
 import { Redis } from 'ioredis';
 import pino from 'pino';
@@ -74,7 +76,7 @@ export async function createServerContext(
         queryTimeoutMs: config.dbTimeoutMs,
         preparedStatements: config.dbPreparedStatements === 'on',
         backgroundCheckpoints: true,
-        writerThread: true,
+        writerThread: writerThread(config.dbWriterThread),
         onError: watch('database'),
       }),
     );
@@ -201,6 +203,18 @@ async function starting<T>(dependency: 'database' | 'redis', open: () => Promise
 }
 
 /** MEDIA_STORE's choice: the S3 bucket, or AVATAR_DIR served by this server under PUBLIC_URL/media/avatars. */
+/**
+ * Whether SQLite's writes get a thread of their own (DB_WRITER_THREAD). The thread takes the
+ * writes' CPU off the event loop, which bounds a process, but costs more CPU in all (messages, a
+ * second heap: BENCHMARKS.md, step 7): worth it where a core is left for it. `auto` turns it on
+ * in a single server process on more than one core, off in the workers of `serve --workers`,
+ * which take a core each.
+ */
+export function writerThread(setting: Config['dbWriterThread']): boolean {
+  if (setting !== 'auto') return setting === 'on';
+  return cluster.isPrimary && availableParallelism() > 1;
+}
+
 export function mediaStoreFor(config: Readonly<Config>): MediaStore {
   return config.s3 ? new S3MediaStore(config.s3) : localAvatarStore(config);
 }

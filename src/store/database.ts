@@ -34,6 +34,7 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<S
   const target = parseDatabaseUrl(options.url ?? DEFAULT_DATABASE_URL);
   const dialect = dialects[target.dialect].connect(target, options);
   const db = new Kysely<Database>({ dialect });
+  dialect.attach?.(db);
   const ping = async () => {
     await sql`select 1`.execute(db);
   };

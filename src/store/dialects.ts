@@ -10,6 +10,7 @@ import { openSqliteFile } from './sqlite-file.ts';
 import { GroupCommitSqliteDialect } from './sqlite-group-commit.ts';
 import { CachedStatements } from './sqlite-statements.ts';
 import { WriterThreadSqliteDialect } from './sqlite-writer-thread.ts';
+import type { Database } from './tables.ts';
 
 export type DialectName = DatabaseTarget['dialect'];
 
@@ -51,7 +52,14 @@ export interface ConnectOptions {
  * are written once. Keep it that way: an `if (dialect === …)` in a repository belongs in here.
  */
 interface DialectAdapter {
-  connect(target: DatabaseTarget, options: ConnectOptions): Dialect & { dataVersion?: () => number | undefined };
+  connect(
+    target: DatabaseTarget,
+    options: ConnectOptions,
+  ): Dialect & {
+    dataVersion?: () => number | undefined;
+    /** Called with the Kysely made on the dialect. */
+    attach?: (db: Kysely<Database>) => void;
+  };
   /** The driver error for a unique-constraint violation, which some writes treat as "lost a race". */
   isUniqueViolation(err: unknown): boolean;
   /** A write that names a row another request deleted meanwhile (the user closed the account). */

@@ -57,43 +57,54 @@ class GroupedInserts<T extends GroupedTable> {
       while (this.#queue.length > 0) {
         const batch = this.#queue.splice(0, MAX_BATCH);
         try {
-          await this.#insert(batch.map((p) => p.row));
+          await insertRows(
+            this.#db,
+            this.#table,
+            batch.map((p) => p.row),
+          );
           for (const p of batch) p.resolve();
         } catch (err) {
           if (batch.length === 1) batch[0]?.reject(err);
-          else await Promise.all(batch.map((p) => this.#insert([p.row]).then(p.resolve, p.reject)));
+          else
+            await Promise.all(batch.map((p) => insertRows(this.#db, this.#table, [p.row]).then(p.resolve, p.reject)));
         }
       }
     } finally {
       this.#writing = false;
     }
   }
+}
 
-  /**
-   * One multi-row INSERT as SQL text, kept per row count: these run on every login and refresh,
-   * and Kysely's builder cost more per batch (15-45 µs) than SQLite's execution of it.
-   */
-  async #insert(rows: Insertable<GroupedTables[T]>[]): Promise<void> {
-    const columns = COLUMNS[this.#table] as readonly string[];
-    const values: unknown[] = [];
-    for (const row of rows) for (const column of columns) values.push((row as Record<string, unknown>)[column] ?? null);
-    await this.#db.executeQuery(CompiledQuery.raw(this.#sql(rows.length), values));
+const texts = new Map<string, string>();
+
+/** The INSERT of `count` rows into `table`, as SQL text, made once per table, count and dialect. */
+function insertText(table: GroupedTable, count: number, postgres: boolean): string {
+  const key = `${table} ${count} ${postgres}`;
+  let text = texts.get(key);
+  if (text === undefined) {
+    const columns = COLUMNS[table] as readonly string[];
+    let n = 0;
+    const tuple = () => `(${columns.map(() => (postgres ? `$${++n}` : '?')).join(', ')})`;
+    text = `insert into ${table} (${columns.join(', ')}) values ${Array.from({ length: count }, tuple).join(', ')}`;
+    texts.set(key, text);
   }
+  return text;
+}
 
-  readonly #texts = new Map<number, string>();
-
-  #sql(count: number): string {
-    let text = this.#texts.get(count);
-    if (text === undefined) {
-      const columns = COLUMNS[this.#table] as readonly string[];
-      const postgres = isPostgres(this.#db);
-      let n = 0;
-      const tuple = () => `(${columns.map(() => (postgres ? `$${++n}` : '?')).join(', ')})`;
-      text = `insert into ${this.#table} (${columns.join(', ')}) values ${Array.from({ length: count }, tuple).join(', ')}`;
-      this.#texts.set(count, text);
-    }
-    return text;
-  }
+/**
+ * One multi-row INSERT as SQL text, kept per row count: these run on every login and refresh,
+ * and Kysely's builder cost more per batch (15-45 µs) than SQLite's execution of it. Inside a
+ * transaction it commits or rolls back with it.
+ */
+export async function insertRows<T extends GroupedTable>(
+  db: Kysely<Database>,
+  table: T,
+  rows: readonly Insertable<GroupedTables[T]>[],
+): Promise<void> {
+  const columns = COLUMNS[table] as readonly string[];
+  const values: unknown[] = [];
+  for (const row of rows) for (const column of columns) values.push((row as Record<string, unknown>)[column] ?? null);
+  await db.executeQuery(CompiledQuery.raw(insertText(table, rows.length, isPostgres(db)), values));
 }
 
 const writers = new WeakMap<Kysely<Database>, Map<GroupedTable, GroupedInserts<GroupedTable>>>();
@@ -106,10 +117,7 @@ export async function insertGrouped<T extends GroupedTable>(
 ): Promise<void> {
   // A transaction's writes must commit or roll back with it.
   if (db.isTransaction) {
-    await (db as unknown as Kysely<GroupedTables>)
-      .insertInto(table)
-      .values(row as never)
-      .execute();
+    await insertRows(db, table, [row]);
     return;
   }
   let tables = writers.get(db);

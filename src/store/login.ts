@@ -2,10 +2,12 @@ import { type Kysely, type RawBuilder, type Selectable, sql, type Transaction } 
 import { auditRow, type NewAuditEvent } from './audit.ts';
 import { isPostgres, isUniqueViolation } from './dialects.ts';
 import { isStoreError, UnionIdConflictError } from './errors.ts';
+import { insertRows } from './grouped-inserts.ts';
 import { type Identity, toIdentity } from './identities.ts';
 import { newId } from './ids.ts';
 import { type BatchStatement, LOCKED, runBatched } from './pg-batches.ts';
 import type { SessionDraft } from './sessions.ts';
+import { writerThreadOf } from './sqlite-writer-thread.ts';
 import type { Store } from './store.ts';
 import type { Database, IdentitiesTable, UsersTable } from './tables.ts';
 import { recordUnionIdConflict } from './unionid-conflicts.ts';
@@ -64,17 +66,17 @@ export async function upsertIdentityOnLogin(
   const unionid = input.unionid || undefined;
   const fingerprints = store.box.fingerprints('session-key', input.sessionKey);
   const fold = writes !== undefined && isPostgres(store.db) ? writes : undefined;
+  // SQLite writing on a thread of its own: the returning login's statements go there together.
+  const thread = writes !== undefined && !fold ? writerThreadOf(store.db) : undefined;
   // Two rounds suffice: a lost race means the identity exists for the second look, and an identity
   // gone between a returning login's statements is a sign-up at the second.
   for (let round = 0; round < 2; round++) {
+    const offer = { input: { ...input, unionid }, fingerprints, writes: writes as LoginWrites, now };
     const existing = fold
-      ? await runBatched(store.db, touchIdentitiesAndWrite, identityKey, {
-          input: { ...input, unionid },
-          fingerprints,
-          writes: fold,
-          now,
-        })
-      : await touchIdentity(store.db, input.appid, input.openid, now);
+      ? await runBatched(store.db, touchIdentitiesAndWrite, identityKey, { ...offer, writes: fold })
+      : thread
+        ? await thread.call('touchIdentityAndWrite', offer)
+        : await touchIdentity(store.db, input.appid, input.openid, now);
     if (existing && 'written' in existing && existing.written) {
       return { user: existing.user, identity: toIdentity(existing.identity), isNewUser: false, written: true };
     }
@@ -224,14 +226,14 @@ function writtenFor(offers: readonly { writes: LoginWrites; now: number }[], sou
 const only = (cte: string) => sql.raw(`(select 1::bigint as n, user_id from ${cte})`);
 
 /** A returning login that offered its writes, as {@link touchIdentitiesAndWrite} takes it. */
-interface OfferingLogin {
+export interface OfferingLogin {
   input: LoginInput;
   fingerprints: readonly string[];
   writes: LoginWrites;
   now: number;
 }
 
-interface TouchedIdentity {
+export interface TouchedIdentity {
   identity: Selectable<IdentitiesTable>;
   user: User;
   written: boolean;
@@ -291,6 +293,33 @@ const touchIdentitiesAndWrite: BatchStatement<OfferingLogin, TouchedIdentity> = 
   }
   return touched;
 };
+
+/**
+ * SQLite, on its writer thread (./sqlite-procedures.ts): {@link touchIdentity} and, when the login
+ * needs nothing more of the identity (the conditions of {@link touchIdentitiesAndWrite}), the
+ * session and the audit event, in one transaction there: one trip to the thread and one commit
+ * instead of three of each. `written` says whether they went in.
+ */
+export async function touchIdentityAndWriteOnSqlite(
+  db: Kysely<Database>,
+  login: OfferingLogin,
+): Promise<TouchedIdentity | undefined> {
+  return db.transaction().execute(async (trx) => {
+    const found = await touchIdentity(trx, login.input.appid, login.input.openid, login.now);
+    if (!found) return undefined;
+    const { identity, user } = found;
+    const written =
+      identity.session_key_fingerprint !== null &&
+      login.fingerprints.includes(identity.session_key_fingerprint) &&
+      (login.input.unionid === undefined || identity.unionid === login.input.unionid) &&
+      user.deletionDueAt === null;
+    if (written) {
+      await insertRows(trx, 'sessions', [{ ...login.writes.session, user_id: user.id }]);
+      await insertRows(trx, 'audit_events', [auditRow({ ...login.writes.audit, userId: user.id }, login.now)]);
+    }
+    return { identity, user, written };
+  });
+}
 
 /** Two logins of one identity never share a statement: the second sees what the first stored. */
 const identityKey = (login: OfferingLogin) => `${login.input.appid}\n${login.input.openid}`;

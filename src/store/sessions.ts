@@ -3,6 +3,7 @@ import { isPostgres } from './dialects.ts';
 import { insertGrouped } from './grouped-inserts.ts';
 import { newTimeOrderedId } from './ids.ts';
 import { type BatchStatement, LOCKED, runBatched } from './pg-batches.ts';
+import { writerThreadOf } from './sqlite-writer-thread.ts';
 import { type Database, SESSION_COLUMNS, type SessionsTable } from './tables.ts';
 import { toUser, type User } from './users.ts';
 
@@ -154,7 +155,8 @@ export async function findSessionByRefreshHash(
  * UPDATE (only a row not yet replaced, revoked or expired), so of two concurrent rotations of one
  * token exactly one wins; the other sees `reused`. On PostgreSQL the claim, the successor's INSERT
  * and the session's openid are one statement (one round trip, one commit); on SQLite, where a
- * statement is a function call, two statements in one transaction.
+ * statement is a function call, two statements in one transaction — run whole on the writer
+ * thread when the server has one (./sqlite-procedures.ts), one trip there instead of four.
  */
 export async function rotateSession(
   db: Kysely<Database>,
@@ -167,7 +169,7 @@ export async function rotateSession(
         successorId: newTimeOrderedId('s', now),
         now,
       })
-    : await rotateOnSqlite(db, rotation, now);
+    : await (writerThreadOf(db)?.call('rotateSession', rotation, now) ?? rotateOnSqlite(db, rotation, now));
   if (rotated) return rotated;
 
   const session = await findSessionByRefreshHash(db, rotation.refreshTokenHash);
@@ -214,7 +216,7 @@ function siblingRow(
   };
 }
 
-async function rotateOnSqlite(
+export async function rotateOnSqlite(
   db: Kysely<Database>,
   rotation: Rotation,
   now: number,

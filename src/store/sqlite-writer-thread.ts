@@ -8,6 +8,7 @@ import {
   type CompiledQuery,
   type DatabaseConnection,
   type Driver,
+  type Kysely,
   type QueryResult,
   SelectQueryNode,
   SqliteDialect,
@@ -15,6 +16,7 @@ import {
 } from 'kysely';
 import type { BackgroundCheckpoints } from './sqlite-checkpoints.ts';
 import { savepointStatements } from './sqlite-group-commit.ts';
+import type { ProcedureArgs, ProcedureName, Procedures } from './sqlite-procedures.ts';
 import type { CachedStatements } from './sqlite-statements.ts';
 import type { WriterError, WriterOptions, WriterReplies, WriterRequest } from './sqlite-writer-worker.ts';
 
@@ -41,7 +43,23 @@ const { workerData } = require('node:worker_threads');
  */
 const FRESH_LOOK_MS = 1;
 
+/** The writer thread's young generation (MB): see where it is started. */
+const YOUNG_GENERATION_MB = 2;
+
 const now = () => performance.timeOrigin + performance.now();
+
+/** Runs the store's procedures (./sqlite-procedures.ts) on the writer thread. */
+export interface WriterThreadCalls {
+  call<K extends ProcedureName>(name: K, ...args: ProcedureArgs<K>): Promise<Awaited<ReturnType<Procedures[K]>>>;
+}
+
+const threads = new WeakMap<object, WriterThreadCalls>();
+
+/** The writer thread behind `db` (not a transaction of it), when its SQLite file has one. */
+// biome-ignore lint/suspicious/noExplicitAny: any database schema
+export function writerThreadOf(db: Kysely<any>): WriterThreadCalls | undefined {
+  return threads.get(db);
+}
 
 /**
  * SQLite with its writes on a thread of their own. better-sqlite3 runs a statement on the thread
@@ -87,6 +105,15 @@ export class WriterThreadSqliteDialect extends SqliteDialect {
 
   override createDriver(): Driver {
     return new WriterThreadDriver(this.#reads, this.#raw, this.#writer, this.#checkpoints);
+  }
+
+  /** Makes {@link writerThreadOf} find this thread from `db`, the Kysely made on this dialect. */
+  // biome-ignore lint/suspicious/noExplicitAny: any database schema
+  attach(db: Kysely<any>): void {
+    const writer = this.#writer;
+    threads.set(db, {
+      call: (name, ...args) => writer.request(['call', 0, name, args]) as never,
+    });
   }
 
   /**
@@ -329,6 +356,10 @@ class WriterThread {
         entry: WORKER_MODULE.href,
         tsx: WORKER_MODULE.pathname.endsWith('.ts') ? import.meta.resolve('tsx/esm/api') : undefined,
       },
+      // Statements, their parameters and rows pass through it and are dropped at once: a small
+      // young generation keeps it from adding tens of MB to the server's memory. The old
+      // generation's bound is far above what a transaction's rows can hold.
+      resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB, maxOldGenerationSizeMb: 256 },
       stdout: false,
       stderr: false,
     });

@@ -7,10 +7,19 @@
  */
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
-import { CompiledQuery, type DatabaseConnection } from 'kysely';
+import {
+  CompiledQuery,
+  type DatabaseConnection,
+  Kysely,
+  SqliteAdapter,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
+} from 'kysely';
 import { openSqliteFile } from './sqlite-file.ts';
 import { GroupCommitSqliteDialect } from './sqlite-group-commit.ts';
+import { type ProcedureName, procedures } from './sqlite-procedures.ts';
 import { CachedStatements } from './sqlite-statements.ts';
+import type { Database } from './tables.ts';
 
 export interface WriterOptions {
   path: string;
@@ -28,6 +37,7 @@ export interface WriterOptions {
 export type WriterRequest =
   | [kind: 'run', id: number, transaction: number, sql: string, parameters: readonly unknown[]]
   | [kind: 'begin' | 'commit' | 'rollback', id: number, transaction: number]
+  | [kind: 'call', id: number, procedure: ProcedureName, args: readonly unknown[]]
   | [kind: 'look' | 'close', id: number];
 
 /** An error as it crosses threads: SQLite's code (SQLITE_BUSY, SQLITE_CONSTRAINT_UNIQUE, …) kept. */
@@ -53,6 +63,15 @@ if (parentPort) {
   const statements = new CachedStatements(raw);
   const driver = new GroupCommitSqliteDialect(statements, raw, options.busyTimeoutMs).createDriver();
   const outside = await driver.acquireConnection();
+  // The procedures' Kysely: the same driver, so their transactions join the group like any write.
+  const db = new Kysely<Database>({
+    dialect: {
+      createAdapter: () => new SqliteAdapter(),
+      createDriver: () => driver,
+      createIntrospector: (kysely) => new SqliteIntrospector(kysely),
+      createQueryCompiler: () => new SqliteQueryCompiler(),
+    },
+  });
   const transactions = new Map<number, DatabaseConnection>();
 
   let version = statements.dataVersion();
@@ -95,6 +114,11 @@ if (parentPort) {
         const [, , id, sql, parameters] = request;
         const connection = id === 0 ? outside : transaction(id);
         return connection.executeQuery(CompiledQuery.raw(sql, parameters as unknown[]));
+      }
+      case 'call': {
+        const [, , name, args] = request;
+        const procedure = procedures[name] as (db: Kysely<Database>, ...args: readonly unknown[]) => Promise<unknown>;
+        return procedure(db, ...args);
       }
       case 'begin': {
         const connection = await driver.acquireConnection();

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config/config.ts';
+import { writerThread } from '../../src/server/services.ts';
 
 const secret = 'a'.repeat(32);
 const key = randomBytes(32).toString('base64');
@@ -125,6 +127,19 @@ describe('loadConfig', () => {
     const found = problems({ ...base, DB_PREPARED_STATEMENTS: 'false' });
     assert.equal(found.length, 1);
     assert.match(found[0] ?? '', /DB_PREPARED_STATEMENTS must be one of on, off \(got "false"\)/);
+  });
+
+  it('DB_WRITER_THREAD is auto unless set to on or off; auto gives a single process on more than one core the thread', () => {
+    assert.equal(loadConfig(base).dbWriterThread, 'auto');
+    assert.equal(loadConfig({ ...base, DB_WRITER_THREAD: 'off' }).dbWriterThread, 'off');
+    assert.match(
+      problems({ ...base, DB_WRITER_THREAD: 'yes' }).join('\n'),
+      /DB_WRITER_THREAD must be one of auto, on, off/,
+    );
+    assert.equal(writerThread('on'), true);
+    assert.equal(writerThread('off'), false);
+    // This test runs in a primary process; the machines it runs on have two cores or more.
+    assert.equal(writerThread('auto'), availableParallelism() > 1);
   });
 
   it('SIGNUP_RISK_MAX_RANK is off unless set to 0-4; SIGNUP_RISK_FAILURE open or closed', () => {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +8,19 @@ import type { Worker } from 'node:worker_threads';
 import SqliteDatabase from 'better-sqlite3';
 import { type Kysely, sql } from 'kysely';
 import { isUniqueViolation } from '../../src/store/dialects.ts';
-import { isDatabaseUnavailable, openDatabase } from '../../src/store/index.ts';
+import {
+  draftSession,
+  findSessionByRefreshHash,
+  isDatabaseUnavailable,
+  listAuditEvents,
+  openDatabase,
+  openStore,
+  rotateSession,
+  storeSessionDraft,
+  upsertIdentityOnLogin,
+} from '../../src/store/index.ts';
+import { TEST_SECRET_KEY } from '../helpers/databases.ts';
+import { APP_A, openid, sessionKey, unionid } from '../helpers/wechat-ids.ts';
 
 interface Tables {
   t: { id: string; v: number };
@@ -215,5 +228,99 @@ describe('SQLite writes on a thread of their own', () => {
     assert.equal((check.prepare('select count(*) as n from t').get() as { n: number }).n, 1);
     check.close();
     await assert.rejects(insert(db, 'after'), /closed|destroyed/);
+  });
+});
+
+describe("the store's SQLite transactions, run whole on the writer thread", () => {
+  const openThreadedStore = () =>
+    openStore({ url: `sqlite:${join(dir, `p${files++}.db`)}`, secretKey: TEST_SECRET_KEY, writerThread: true });
+  const writes = () => ({
+    session: draftSession({ appid: APP_A, refreshTokenHash: randomBytes(32).toString('hex'), expiresAt: 9e12 }, 1),
+    audit: { type: 'login' as const, appid: APP_A, ip: '203.0.113.7', details: { newUser: false } },
+  });
+
+  it('a returning login stores the session and audit event it offers with its identity, when nothing else is left to do', async () => {
+    const store = await openThreadedStore();
+    const input = { appid: APP_A, openid: openid(), sessionKey: sessionKey() };
+    const first = await upsertIdentityOnLogin(store, input, 1000, writes());
+    assert.equal(first.written, undefined, 'a sign-up leaves them to the caller');
+    const rows = async () => ({
+      sessions: (await store.db.selectFrom('sessions').select('id').where('user_id', '=', first.user.id).execute())
+        .length,
+      audits: (await listAuditEvents(store.db, { userId: first.user.id })).length,
+    });
+
+    const offered = writes();
+    const same = await upsertIdentityOnLogin(store, input, 2000, offered);
+    assert.equal(same.written, true);
+    assert.deepEqual(same.user, first.user);
+    assert.equal(same.identity.lastLoginAt, 2000);
+    assert.equal((await findSessionByRefreshHash(store.db, offered.session.refresh_token_hash))?.userId, first.user.id);
+    const [event] = await listAuditEvents(store.db, { userId: first.user.id });
+    assert.deepEqual(
+      [event?.type, event?.ip, event?.details, event?.at],
+      ['login', '203.0.113.7', { newUser: false }, 2000],
+    );
+    assert.deepEqual(await rows(), { sessions: 1, audits: 1 });
+
+    // A new key, a new unionid, a pending deletion: more to do, so nothing offered is taken.
+    const rotated = await upsertIdentityOnLogin(store, { ...input, sessionKey: sessionKey() }, 3000, writes());
+    assert.equal(rotated.written, undefined);
+    const u = unionid();
+    const linked = await upsertIdentityOnLogin(store, { ...input, unionid: u }, 4000, writes());
+    assert.equal(linked.written, undefined);
+    assert.equal(linked.user.unionid, u);
+    const held = await upsertIdentityOnLogin(store, { ...input, unionid: u }, 4500, writes());
+    assert.equal(held.written, true);
+    await store.db.updateTable('users').set({ deletion_due_at: 9e12 }).where('id', '=', first.user.id).execute();
+    const leaving = await upsertIdentityOnLogin(store, { ...input, unionid: u }, 5000, writes());
+    assert.equal(leaving.written, undefined);
+    assert.equal(leaving.user.deletionDueAt, 9e12);
+    assert.deepEqual(await rows(), { sessions: 2, audits: 2 });
+    await store.close();
+  });
+
+  it('concurrent logins and rotations of one identity and one token: each offer stored once, each token rotated once', async () => {
+    const store = await openThreadedStore();
+    const input = { appid: APP_A, openid: openid(), sessionKey: sessionKey() };
+    const { user } = await upsertIdentityOnLogin(store, input, 1000);
+    const offers = Array.from({ length: 20 }, writes);
+    const logins = await Promise.all(offers.map((w, i) => upsertIdentityOnLogin(store, input, 2000 + i, w)));
+    assert.ok(logins.every((l) => l.written === true && l.user.id === user.id));
+    const stored = await store.db.selectFrom('sessions').select('id').where('user_id', '=', user.id).execute();
+    assert.equal(stored.length, 20);
+
+    const token = randomBytes(32).toString('hex');
+    await storeSessionDraft(
+      store.db,
+      draftSession({ appid: APP_A, refreshTokenHash: token, expiresAt: 9e12 }, 3000),
+      user.id,
+    );
+    const rotations = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        rotateSession(
+          store.db,
+          { refreshTokenHash: token, newRefreshTokenHash: randomBytes(32).toString('hex'), expiresAt: 9e12 },
+          4000,
+        ),
+      ),
+    );
+    assert.deepEqual(rotations.map((r) => r.status).sort(), [
+      'reused',
+      'reused',
+      'reused',
+      'reused',
+      'reused',
+      'reused',
+      'reused',
+      'reused',
+      'reused',
+      'rotated',
+    ]);
+    const winner = rotations.find((r) => r.status === 'rotated');
+    assert.ok(winner?.status === 'rotated');
+    assert.equal(winner.openid, input.openid, 'the openid for the new access token comes with it');
+    assert.equal(winner.previous.replacedBy, winner.session.id, 'the previous row points at its successor');
+    await store.close();
   });
 });
