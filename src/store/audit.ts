@@ -1,7 +1,7 @@
-import type { Insertable, Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
+import { auditRow } from './audit-row.ts';
 import { insertGrouped } from './grouped-inserts.ts';
-import { newTimeOrderedId } from './ids.ts';
-import type { AuditEventsTable, Database } from './tables.ts';
+import type { Database } from './tables.ts';
 
 /**
  * The security events worth a record (issue 12): what a privacy reviewer, a support engineer and
@@ -46,22 +46,10 @@ export interface AuditEvent {
 export type NewAuditEvent = Partial<Omit<AuditEvent, 'id' | 'type'>> & { type: AuditEventType };
 
 /** Resolves once the event is committed; concurrent events share one INSERT (./grouped-inserts.ts). */
+export { auditRow } from './audit-row.ts';
+
 export async function recordAuditEvent(db: Kysely<Database>, event: NewAuditEvent, now = Date.now()): Promise<void> {
   await insertGrouped(db, 'audit_events', auditRow(event, now));
-}
-
-/** The row an event is stored as: also what a login stores in one statement with its identity (./login.ts). */
-export function auditRow(event: NewAuditEvent, now = Date.now()): Insertable<AuditEventsTable> & { id: string } {
-  return {
-    id: newTimeOrderedId('a', event.at ?? now),
-    at: event.at ?? now,
-    type: event.type,
-    appid: event.appid ?? null,
-    user_id: event.userId ?? null,
-    ip: event.ip ?? null,
-    rid: event.rid ?? null,
-    details: event.details ? JSON.stringify(event.details) : null,
-  };
 }
 
 export interface AuditFilter {

@@ -1,22 +1,10 @@
 import { CompiledQuery, type Insertable, type Kysely } from 'kysely';
 import { isPostgres } from './dialects.ts';
-import { type AuditEventsTable, type Database, SESSION_COLUMNS, type SessionsTable } from './tables.ts';
+import { type GroupedTable, type GroupedTables, insertText, insertValues } from './insert-text.ts';
+import type { Database } from './tables.ts';
 
 /** At most this many rows in one INSERT (one SQL text per count: the statement cache stays small). */
 const MAX_BATCH = 64;
-
-/** The tables written once per login or refresh, whose rows are independent of each other. */
-interface GroupedTables {
-  audit_events: AuditEventsTable;
-  sessions: SessionsTable;
-}
-type GroupedTable = keyof GroupedTables;
-
-/** The columns each grouped INSERT names, in order; a row's missing optional columns go in as NULL. */
-const COLUMNS: { [T in GroupedTable]: readonly (keyof GroupedTables[T])[] } = {
-  audit_events: ['id', 'at', 'type', 'appid', 'user_id', 'ip', 'rid', 'details'],
-  sessions: SESSION_COLUMNS,
-};
 
 interface Pending<T extends GroupedTable> {
   row: Insertable<GroupedTables[T]>;
@@ -75,22 +63,6 @@ class GroupedInserts<T extends GroupedTable> {
   }
 }
 
-const texts = new Map<string, string>();
-
-/** The INSERT of `count` rows into `table`, as SQL text, made once per table, count and dialect. */
-function insertText(table: GroupedTable, count: number, postgres: boolean): string {
-  const key = `${table} ${count} ${postgres}`;
-  let text = texts.get(key);
-  if (text === undefined) {
-    const columns = COLUMNS[table] as readonly string[];
-    let n = 0;
-    const tuple = () => `(${columns.map(() => (postgres ? `$${++n}` : '?')).join(', ')})`;
-    text = `insert into ${table} (${columns.join(', ')}) values ${Array.from({ length: count }, tuple).join(', ')}`;
-    texts.set(key, text);
-  }
-  return text;
-}
-
 /**
  * One multi-row INSERT as SQL text, kept per row count: these run on every login and refresh,
  * and Kysely's builder cost more per batch (15-45 µs) than SQLite's execution of it. Inside a
@@ -101,10 +73,7 @@ export async function insertRows<T extends GroupedTable>(
   table: T,
   rows: readonly Insertable<GroupedTables[T]>[],
 ): Promise<void> {
-  const columns = COLUMNS[table] as readonly string[];
-  const values: unknown[] = [];
-  for (const row of rows) for (const column of columns) values.push((row as Record<string, unknown>)[column] ?? null);
-  await db.executeQuery(CompiledQuery.raw(insertText(table, rows.length, isPostgres(db)), values));
+  await db.executeQuery(CompiledQuery.raw(insertText(table, rows.length, isPostgres(db)), insertValues(table, rows)));
 }
 
 const writers = new WeakMap<Kysely<Database>, Map<GroupedTable, GroupedInserts<GroupedTable>>>();

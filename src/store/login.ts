@@ -1,13 +1,13 @@
-import { type Kysely, type RawBuilder, type Selectable, sql, type Transaction } from 'kysely';
+import { CompiledQuery, type Kysely, type RawBuilder, type Selectable, sql, type Transaction } from 'kysely';
 import { auditRow, type NewAuditEvent } from './audit.ts';
 import { isPostgres, isUniqueViolation } from './dialects.ts';
 import { isStoreError, UnionIdConflictError } from './errors.ts';
-import { insertRows } from './grouped-inserts.ts';
 import { type Identity, toIdentity } from './identities.ts';
+import { IDENTITY_RETURNING, SQLITE_TOUCH, touchedRow } from './identity-rows.ts';
 import { newId } from './ids.ts';
 import { type BatchStatement, LOCKED, runBatched } from './pg-batches.ts';
 import type { SessionDraft } from './sessions.ts';
-import { writerThreadOf } from './sqlite-writer-thread.ts';
+import { sqliteProcedures } from './sqlite-procedures.ts';
 import type { Store } from './store.ts';
 import type { Database, IdentitiesTable, UsersTable } from './tables.ts';
 import { recordUnionIdConflict } from './unionid-conflicts.ts';
@@ -66,16 +66,16 @@ export async function upsertIdentityOnLogin(
   const unionid = input.unionid || undefined;
   const fingerprints = store.box.fingerprints('session-key', input.sessionKey);
   const fold = writes !== undefined && isPostgres(store.db) ? writes : undefined;
-  // SQLite writing on a thread of its own: the returning login's statements go there together.
-  const thread = writes !== undefined && !fold ? writerThreadOf(store.db) : undefined;
+  // SQLite: the returning login and its writes, one procedure on the thread that holds the connection.
+  const procedures = writes !== undefined && !fold ? sqliteProcedures(store.db) : undefined;
   // Two rounds suffice: a lost race means the identity exists for the second look, and an identity
   // gone between a returning login's statements is a sign-up at the second.
   for (let round = 0; round < 2; round++) {
     const offer = { input: { ...input, unionid }, fingerprints, writes: writes as LoginWrites, now };
     const existing = fold
       ? await runBatched(store.db, touchIdentitiesAndWrite, identityKey, { ...offer, writes: fold })
-      : thread
-        ? await thread.call('touchIdentityAndWrite', offer)
+      : procedures
+        ? await procedures.call('touchIdentityAndWrite', offer)
         : await touchIdentity(store.db, input.appid, input.openid, now);
     if (existing && 'written' in existing && existing.written) {
       return { user: existing.user, identity: toIdentity(existing.identity), isNewUser: false, written: true };
@@ -95,61 +95,8 @@ export async function upsertIdentityOnLogin(
   throw new Error(`identity ${input.appid}/${input.openid} neither found nor created`);
 }
 
-/** Every identity column, checked against the table type so a new column cannot be forgotten here. */
-const IDENTITY_COLUMNS = Object.keys({
-  id: true,
-  user_id: true,
-  appid: true,
-  openid: true,
-  unionid: true,
-  session_key_current: true,
-  session_key_previous: true,
-  session_key_fingerprint: true,
-  session_key_updated_at: true,
-  created_at: true,
-  last_login_at: true,
-} satisfies Record<keyof IdentitiesTable, true>) as (keyof IdentitiesTable)[];
-
-/** Every user column, likewise. */
-const USER_COLUMNS = Object.keys({
-  id: true,
-  unionid: true,
-  nickname: true,
-  avatar_url: true,
-  gender: true,
-  country: true,
-  province: true,
-  city: true,
-  language: true,
-  phone_number: true,
-  phone_country_code: true,
-  phone_verified_at: true,
-  nickname_review: true,
-  created_at: true,
-  updated_at: true,
-  deletion_requested_at: true,
-  deletion_due_at: true,
-  avatar_review: true,
-} satisfies Record<keyof UsersTable, true>) as (keyof UsersTable)[];
-
-/** The identity's columns in a RETURNING list, prefixed `i_` beside the user's (the names overlap). */
-const IDENTITY_RETURNING = IDENTITY_COLUMNS.map((c) => `identities.${c} as i_${c}`).join(', ');
-
-/**
- * A returning login's one statement, per dialect: it stamps the identity's last login and answers
- * the identity with its user. PostgreSQL joins the user with UPDATE … FROM; SQLite's RETURNING
- * cannot name a FROM table's columns, so there the user comes as one JSON object from a subquery
- * on its primary key (measured: half the cost of a subquery per column). Written as SQL text, not
- * built with Kysely's query builder: building and compiling this query cost 45-200 µs of CPU per
- * login, the text about 2.
- */
-const TOUCH_RETURNING = {
-  postgres: sql.raw(`${IDENTITY_RETURNING}, users.*`),
-  sqlite: sql.raw(
-    `${IDENTITY_RETURNING}, (select json_object(${USER_COLUMNS.map((c) => `'${c}', ${c}`).join(', ')}) ` +
-      'from users where users.id = identities.user_id) as user_json',
-  ),
-};
+/** What a PostgreSQL returning login's statement answers beside the identity (SQLite's: ./identity-rows.ts). */
+const TOUCH_RETURNING_POSTGRES = sql.raw(`${IDENTITY_RETURNING}, users.*`);
 
 /**
  * Stamps the identity's last login and answers it with its user, or undefined when (appid,
@@ -167,18 +114,10 @@ async function touchIdentity(
     ? await sql<Record<string, unknown>>`
         update identities set last_login_at = ${now} from users
         where identities.appid = ${appid} and identities.openid = ${openid} and users.id = identities.user_id
-        returning ${TOUCH_RETURNING.postgres}`.execute(db)
-    : await sql<Record<string, unknown>>`
-        update identities set last_login_at = ${now} where appid = ${appid} and openid = ${openid}
-        returning ${TOUCH_RETURNING.sqlite}`.execute(db);
+        returning ${TOUCH_RETURNING_POSTGRES}`.execute(db)
+    : await db.executeQuery<Record<string, unknown>>(CompiledQuery.raw(SQLITE_TOUCH, [now, appid, openid]));
   const row = rows[0];
-  if (!row) return undefined;
-  const identity = Object.fromEntries(IDENTITY_COLUMNS.map((c) => [c, row[`i_${c}`]]));
-  const user = postgres ? row : (JSON.parse(row.user_json as string) as Record<string, unknown>);
-  return {
-    identity: identity as unknown as Selectable<IdentitiesTable>,
-    user: toUser(user as unknown as Selectable<UsersTable>),
-  };
+  return row && touchedRow(row, postgres);
 }
 
 /**
@@ -270,7 +209,7 @@ const touchIdentitiesAndWrite: BatchStatement<OfferingLogin, TouchedIdentity> = 
     ), touched as (
       update identities set last_login_at = in_now from users, input, locked
       where identities.id = locked_id and n = locked_n and users.id = identities.user_id
-      returning n, in_fingerprints, in_unionid, ${TOUCH_RETURNING.postgres}
+      returning n, in_fingerprints, in_unionid, ${TOUCH_RETURNING_POSTGRES}
     ), fast as (
       select n, i_user_id as user_id from touched
       where i_session_key_fingerprint = any(string_to_array(in_fingerprints, ','))
@@ -284,42 +223,10 @@ const touchIdentitiesAndWrite: BatchStatement<OfferingLogin, TouchedIdentity> = 
     const i = Number(row.input_n) - 1;
     if (row.skipped === true) touched[i] = LOCKED;
     if (row.n === null) continue;
-    const identity = Object.fromEntries(IDENTITY_COLUMNS.map((c) => [c, row[`i_${c}`]]));
-    touched[i] = {
-      identity: identity as unknown as Selectable<IdentitiesTable>,
-      user: toUser(row as unknown as Selectable<UsersTable>),
-      written: row.written === true,
-    };
+    touched[i] = { ...touchedRow(row, true), written: row.written === true };
   }
   return touched;
 };
-
-/**
- * SQLite, on its writer thread (./sqlite-procedures.ts): {@link touchIdentity} and, when the login
- * needs nothing more of the identity (the conditions of {@link touchIdentitiesAndWrite}), the
- * session and the audit event, in one transaction there: one trip to the thread and one commit
- * instead of three of each. `written` says whether they went in.
- */
-export async function touchIdentityAndWriteOnSqlite(
-  db: Kysely<Database>,
-  login: OfferingLogin,
-): Promise<TouchedIdentity | undefined> {
-  return db.transaction().execute(async (trx) => {
-    const found = await touchIdentity(trx, login.input.appid, login.input.openid, login.now);
-    if (!found) return undefined;
-    const { identity, user } = found;
-    const written =
-      identity.session_key_fingerprint !== null &&
-      login.fingerprints.includes(identity.session_key_fingerprint) &&
-      (login.input.unionid === undefined || identity.unionid === login.input.unionid) &&
-      user.deletionDueAt === null;
-    if (written) {
-      await insertRows(trx, 'sessions', [{ ...login.writes.session, user_id: user.id }]);
-      await insertRows(trx, 'audit_events', [auditRow({ ...login.writes.audit, userId: user.id }, login.now)]);
-    }
-    return { identity, user, written };
-  });
-}
 
 /** Two logins of one identity never share a statement: the second sees what the first stored. */
 const identityKey = (login: OfferingLogin) => `${login.input.appid}\n${login.input.openid}`;

@@ -1,90 +1,22 @@
-import { CompiledQuery, type Insertable, type Kysely, type Selectable, sql } from 'kysely';
+import { type Insertable, type Kysely, type Selectable, sql } from 'kysely';
 import { isPostgres } from './dialects.ts';
 import { insertGrouped } from './grouped-inserts.ts';
 import { newTimeOrderedId } from './ids.ts';
 import { type BatchStatement, LOCKED, runBatched } from './pg-batches.ts';
-import { writerThreadOf } from './sqlite-writer-thread.ts';
-import { type Database, SESSION_COLUMNS, type SessionsTable } from './tables.ts';
+import {
+  type NewSession,
+  type RevokeReason,
+  type Rotation,
+  type RotationResult,
+  type Session,
+  siblingRow,
+  toSession,
+} from './session-rows.ts';
+import { sqliteProcedures } from './sqlite-procedures.ts';
+import type { Database, SessionsTable } from './tables.ts';
 import { toUser, type User } from './users.ts';
 
-/**
- * One refresh token's row. A login starts a family (the session the user sees, whose id is the
- * family id and goes into access tokens as `sid`); each refresh adds a row to the family and
- * points the old one at it through `replacedBy`, so a replaced token shown again is recognised as
- * reuse. Only the SHA-256 of the token is stored: a database leak does not hand out sessions.
- */
-export interface Session {
-  /** `s_` and 26 base32 characters. */
-  id: string;
-  familyId: string;
-  userId: string;
-  appid: string;
-  refreshTokenHash: string;
-  replacedBy: string | null;
-  expiresAt: number;
-  revokedAt: number | null;
-  revokeReason: string | null;
-  createdAt: number;
-  lastUsedAt: number;
-  userAgent: string | null;
-  ip: string | null;
-}
-
-export type RevokeReason = 'logout' | 'reuse' | 'admin' | 'deletion';
-
-export interface NewSession {
-  userId: string;
-  appid: string;
-  /** SHA-256 hex of the refresh token. */
-  refreshTokenHash: string;
-  expiresAt: number;
-  userAgent?: string | undefined;
-  ip?: string | undefined;
-}
-
-export interface Rotation {
-  /** The hash of the refresh token being presented. */
-  refreshTokenHash: string;
-  /** The hash of its successor. */
-  newRefreshTokenHash: string;
-  expiresAt: number;
-  userAgent?: string | undefined;
-  ip?: string | undefined;
-}
-
-/**
- * `rotated`: this call won and `session` is the successor. Otherwise the presented token is no
- * longer usable: `reused` (already replaced — a stolen copy or a lost race; the caller decides
- * whether to revoke the family), `revoked`, `expired`, or `unknown` (no such token).
- */
-export type RotationResult =
-  | {
-      status: 'rotated';
-      session: Session;
-      previous: Session;
-      /** The session's openid, read by the rotation itself; null when the identity is gone. */
-      openid?: string | null;
-    }
-  | { status: 'reused' | 'revoked' | 'expired'; session: Session }
-  | { status: 'unknown' };
-
-function toSession(row: Selectable<SessionsTable>): Session {
-  return {
-    id: row.id,
-    familyId: row.family_id,
-    userId: row.user_id,
-    appid: row.appid,
-    refreshTokenHash: row.refresh_token_hash,
-    replacedBy: row.replaced_by,
-    expiresAt: row.expires_at,
-    revokedAt: row.revoked_at,
-    revokeReason: row.revoke_reason,
-    createdAt: row.created_at,
-    lastUsedAt: row.last_used_at,
-    userAgent: row.user_agent,
-    ip: row.ip,
-  };
-}
+export type { NewSession, RevokeReason, Rotation, RotationResult, Session } from './session-rows.ts';
 
 /**
  * A new family's first row before its user is known: what a login that stores it in the
@@ -169,7 +101,7 @@ export async function rotateSession(
         successorId: newTimeOrderedId('s', now),
         now,
       })
-    : await (writerThreadOf(db)?.call('rotateSession', rotation, now) ?? rotateOnSqlite(db, rotation, now));
+    : await rotateOnSqlite(db, rotation, now);
   if (rotated) return rotated;
 
   const session = await findSessionByRefreshHash(db, rotation.refreshTokenHash);
@@ -179,71 +111,11 @@ export async function rotateSession(
   return { status: 'expired', session };
 }
 
-/**
- * SQLite: the claim (with the openid, for the new access token) and the successor's INSERT, two
- * statements in one transaction, written as SQL: this is the hot path of every refresh, and
- * Kysely's builder cost more CPU than SQLite's execution of them. Committed with the other writes
- * of its event-loop turn (./sqlite-group-commit.ts).
- */
-const SQLITE_CLAIM = `update sessions set replaced_by = ?, last_used_at = ?
-  where refresh_token_hash = ? and replaced_by is null and revoked_at is null and expires_at > ?
-  returning *, (select openid from identities where identities.user_id = sessions.user_id
-    and identities.appid = sessions.appid order by last_login_at desc limit 1) as openid`;
-const SQLITE_SUCCESSOR = `insert into sessions (${SESSION_COLUMNS.join(', ')})
-  values (${SESSION_COLUMNS.map(() => '?').join(', ')})`;
-
-/** A live row joining `from`'s family: a rotation's successor or a fork's sibling. */
-function siblingRow(
-  from: Session,
-  input: Pick<Rotation, 'expiresAt' | 'userAgent' | 'ip'> & { refreshTokenHash: string },
-  now: number,
-  id: string = newTimeOrderedId('s', now),
-): Selectable<SessionsTable> {
-  return {
-    id,
-    family_id: from.familyId,
-    user_id: from.userId,
-    appid: from.appid,
-    refresh_token_hash: input.refreshTokenHash,
-    replaced_by: null,
-    expires_at: input.expiresAt,
-    revoked_at: null,
-    revoke_reason: null,
-    created_at: now,
-    last_used_at: now,
-    user_agent: input.userAgent ?? from.userAgent,
-    ip: input.ip ?? from.ip,
-  };
-}
-
-export async function rotateOnSqlite(
-  db: Kysely<Database>,
-  rotation: Rotation,
-  now: number,
-): Promise<Extract<RotationResult, { status: 'rotated' }> | undefined> {
-  return db.transaction().execute(async (trx) => {
-    const successorId = newTimeOrderedId('s', now);
-    const claimed = await trx.executeQuery<Selectable<SessionsTable> & { openid: string | null }>(
-      CompiledQuery.raw(SQLITE_CLAIM, [successorId, now, rotation.refreshTokenHash, now]),
-    );
-    const row = claimed.rows[0];
-    if (!row) return undefined;
-    const { openid, ...claimedRow } = row;
-    const previous = toSession(claimedRow);
-    const successor = siblingRow(
-      previous,
-      { ...rotation, refreshTokenHash: rotation.newRefreshTokenHash },
-      now,
-      successorId,
-    );
-    await trx.executeQuery(
-      CompiledQuery.raw(
-        SQLITE_SUCCESSOR,
-        SESSION_COLUMNS.map((c) => successor[c]),
-      ),
-    );
-    return { status: 'rotated' as const, session: toSession(successor), previous, openid };
-  });
+/** SQLite: the rotation as one procedure, on the thread that holds the connection (./sqlite-procedures.ts). */
+function rotateOnSqlite(db: Kysely<Database>, rotation: Rotation, now: number) {
+  const procedures = sqliteProcedures(db);
+  if (!procedures) throw new Error('rotateSession on SQLite needs the database openDatabase opened, not a transaction');
+  return procedures.call('rotateSession', rotation, now);
 }
 
 /** A rotation as {@link rotateMany} takes it: the successor's id and the time come with it. */

@@ -1,23 +1,125 @@
-import type { Kysely } from 'kysely';
-import { touchIdentityAndWriteOnSqlite } from './login.ts';
-import { rotateOnSqlite } from './sessions.ts';
-import type { Database } from './tables.ts';
+import type { Kysely, QueryResult, Selectable } from 'kysely';
+import { auditRow } from './audit-row.ts';
+import { SQLITE_TOUCH, touchedRow } from './identity-rows.ts';
+import { newTimeOrderedId } from './ids.ts';
+import { insertText, insertValues } from './insert-text.ts';
+import type { OfferingLogin, TouchedIdentity } from './login.ts';
+import { type Rotation, type RotationResult, siblingRow, toSession } from './session-rows.ts';
+import type { GroupCommitDriver } from './sqlite-group-commit-driver.ts';
+import type { SessionsTable } from './tables.ts';
 
 /**
- * The store's SQLite transactions that run whole on the writer thread (./sqlite-writer-thread.ts)
- * when the server has one: the hot ones, whose statements depend on each other's answers. Sent
- * statement by statement, a transaction would cross to the thread and back for each (begin, each
- * statement, commit) and hold the writer's connection all that time, every other write waiting;
- * called here, it runs there in one go, as it does on the event loop without the thread. The
- * thread imports this module; arguments and results cross as structured clones (plain data).
+ * The store's hot SQLite transactions, whose statements depend on each other's answers, written
+ * as procedures: plain functions that run their statements one after the other through `run`,
+ * on the thread that holds the connection — the writer thread (./sqlite-writer-worker.ts) when the
+ * server has one, else the event loop —, as one transaction inside the group commit
+ * (GroupCommitDriver.transact): no pause between statements, no other write in between, rolled
+ * back alone if one fails, answered once the group is committed. Sent to a writer thread
+ * statement by statement, a transaction would cross to it and back for each (begin, each
+ * statement, commit) and hold its connection all that time, every other write waiting.
+ *
+ * Nothing here loads Kysely at run time (the writer thread runs without it); arguments and
+ * results are plain data, as they cross threads as structured clones.
  */
-export const procedures = {
-  touchIdentityAndWrite: touchIdentityAndWriteOnSqlite,
-  rotateSession: rotateOnSqlite,
-} satisfies Record<string, (db: Kysely<Database>, ...args: never[]) => Promise<unknown>>;
+
+/** Runs one statement of the procedure's transaction. */
+export type Run = (sql: string, parameters: readonly unknown[]) => QueryResult<unknown>;
+
+/** SQLite: a refresh token's claim, with the openid for the new access token. Parameters: successor id, now, token hash, now. */
+const SQLITE_CLAIM = `update sessions set replaced_by = ?, last_used_at = ?
+  where refresh_token_hash = ? and replaced_by is null and revoked_at is null and expires_at > ?
+  returning *, (select openid from identities where identities.user_id = sessions.user_id
+    and identities.appid = sessions.appid order by last_login_at desc limit 1) as openid`;
+
+/**
+ * A returning login (touchIdentity in ./login.ts) and, when it needs nothing more of the identity —
+ * the fingerprint says WeChat sent the key we hold, the unionid is the one it has (or none came),
+ * no deletion is pending —, the session and the audit event it offered: SQLite's counterpart of
+ * PostgreSQL's one statement (touchIdentitiesAndWrite). `written` says whether they went in.
+ */
+function touchIdentityAndWrite(run: Run, login: OfferingLogin): TouchedIdentity | undefined {
+  const row = run(SQLITE_TOUCH, [login.now, login.input.appid, login.input.openid]).rows[0];
+  if (!row) return undefined;
+  const { identity, user } = touchedRow(row as Record<string, unknown>, false);
+  const written =
+    identity.session_key_fingerprint !== null &&
+    login.fingerprints.includes(identity.session_key_fingerprint) &&
+    (login.input.unionid === undefined || identity.unionid === login.input.unionid) &&
+    user.deletionDueAt === null;
+  if (written) {
+    const session = { ...login.writes.session, user_id: user.id };
+    run(insertText('sessions', 1, false), insertValues('sessions', [session]));
+    const audit = auditRow({ ...login.writes.audit, userId: user.id }, login.now);
+    run(insertText('audit_events', 1, false), insertValues('audit_events', [audit]));
+  }
+  return { identity, user, written };
+}
+
+type Rotated = Extract<RotationResult, { status: 'rotated' }>;
+
+/**
+ * A refresh token's rotation (rotateSession in ./sessions.ts): the claim — one conditional UPDATE,
+ * so of two rotations of one token exactly one wins — and the successor's INSERT. Undefined when
+ * the token was not claimed (the caller tells reused, revoked, expired and unknown apart).
+ */
+function rotateSession(run: Run, rotation: Rotation, now: number): Rotated | undefined {
+  const successorId = newTimeOrderedId('s', now);
+  const row = run(SQLITE_CLAIM, [successorId, now, rotation.refreshTokenHash, now]).rows[0] as
+    | (Selectable<SessionsTable> & { openid: string | null })
+    | undefined;
+  if (!row) return undefined;
+  const { openid, ...claimed } = row;
+  const previous = toSession(claimed);
+  const successor = siblingRow(
+    previous,
+    { ...rotation, refreshTokenHash: rotation.newRefreshTokenHash },
+    now,
+    successorId,
+  );
+  run(insertText('sessions', 1, false), insertValues('sessions', [successor]));
+  return { status: 'rotated', session: toSession(successor), previous, openid };
+}
+
+export const procedures = { touchIdentityAndWrite, rotateSession } satisfies Record<
+  string,
+  (run: Run, ...args: never[]) => unknown
+>;
 
 export type Procedures = typeof procedures;
 export type ProcedureName = keyof Procedures;
-/** A procedure's arguments after the database, which the thread supplies. */
-export type ProcedureArgs<K extends ProcedureName> =
-  Parameters<Procedures[K]> extends [unknown, ...infer A] ? A : never;
+/** A procedure's arguments after `run`, which the thread running it supplies. */
+export type ProcedureArgs<K extends ProcedureName> = Parameters<Procedures[K]> extends [Run, ...infer A] ? A : never;
+
+/** Runs procedure `name` as one transaction of `driver`'s group, on this thread. */
+export function runProcedure(
+  driver: GroupCommitDriver,
+  name: ProcedureName,
+  args: readonly unknown[],
+): Promise<unknown> {
+  const procedure = procedures[name] as (run: Run, ...args: readonly unknown[]) => unknown;
+  return driver.transact((run) => procedure(run, ...args));
+}
+
+/** The procedures of one SQLite database, run wherever its connection is. */
+export interface ProcedureCalls {
+  call<K extends ProcedureName>(name: K, ...args: ProcedureArgs<K>): Promise<ReturnType<Procedures[K]>>;
+}
+
+const attached = new WeakMap<object, ProcedureCalls>();
+
+/** Called by the SQLite dialects with the Kysely made on them: how to run a procedure there. */
+export function attachProcedures(
+  db: object,
+  call: (name: ProcedureName, args: readonly unknown[]) => Promise<unknown>,
+) {
+  attached.set(db, { call: (name, ...args) => call(name, args) as never });
+}
+
+/**
+ * The procedures of `db`: a SQLite database opened with openDatabase (or openStore). Undefined
+ * for PostgreSQL, and for a transaction (a procedure is a transaction of its own).
+ */
+// biome-ignore lint/suspicious/noExplicitAny: any database schema
+export function sqliteProcedures(db: Kysely<any>): ProcedureCalls | undefined {
+  return attached.get(db);
+}

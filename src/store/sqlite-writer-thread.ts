@@ -16,9 +16,10 @@ import {
 } from 'kysely';
 import type { BackgroundCheckpoints } from './sqlite-checkpoints.ts';
 import { savepointStatements } from './sqlite-group-commit.ts';
-import type { ProcedureArgs, ProcedureName, Procedures } from './sqlite-procedures.ts';
+import { attachProcedures } from './sqlite-procedures.ts';
 import type { CachedStatements } from './sqlite-statements.ts';
 import type { WriterError, WriterOptions, WriterReplies, WriterRequest } from './sqlite-writer-worker.ts';
+import type { Database } from './tables.ts';
 
 /** The worker module beside this one: .ts when running from src/ (tsx), .js from dist/. */
 const WORKER_MODULE = new URL(`./sqlite-writer-worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
@@ -47,19 +48,6 @@ const FRESH_LOOK_MS = 1;
 const YOUNG_GENERATION_MB = 2;
 
 const now = () => performance.timeOrigin + performance.now();
-
-/** Runs the store's procedures (./sqlite-procedures.ts) on the writer thread. */
-export interface WriterThreadCalls {
-  call<K extends ProcedureName>(name: K, ...args: ProcedureArgs<K>): Promise<Awaited<ReturnType<Procedures[K]>>>;
-}
-
-const threads = new WeakMap<object, WriterThreadCalls>();
-
-/** The writer thread behind `db` (not a transaction of it), when its SQLite file has one. */
-// biome-ignore lint/suspicious/noExplicitAny: any database schema
-export function writerThreadOf(db: Kysely<any>): WriterThreadCalls | undefined {
-  return threads.get(db);
-}
 
 /**
  * SQLite with its writes on a thread of their own. better-sqlite3 runs a statement on the thread
@@ -107,13 +95,10 @@ export class WriterThreadSqliteDialect extends SqliteDialect {
     return new WriterThreadDriver(this.#reads, this.#raw, this.#writer, this.#checkpoints);
   }
 
-  /** Makes {@link writerThreadOf} find this thread from `db`, the Kysely made on this dialect. */
-  // biome-ignore lint/suspicious/noExplicitAny: any database schema
-  attach(db: Kysely<any>): void {
+  /** Lets the store call its procedures (./sqlite-procedures.ts) on `db`, the Kysely made on this dialect: on the thread. */
+  attach(db: Kysely<Database>): void {
     const writer = this.#writer;
-    threads.set(db, {
-      call: (name, ...args) => writer.request(['call', 0, name, args]) as never,
-    });
+    attachProcedures(db, (name, args) => writer.request(['call', 0, name, args]));
   }
 
   /**

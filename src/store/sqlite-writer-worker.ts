@@ -7,19 +7,11 @@
  */
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
-import {
-  CompiledQuery,
-  type DatabaseConnection,
-  Kysely,
-  SqliteAdapter,
-  SqliteIntrospector,
-  SqliteQueryCompiler,
-} from 'kysely';
+import type { DatabaseConnection } from 'kysely';
 import { openSqliteFile } from './sqlite-file.ts';
-import { GroupCommitSqliteDialect } from './sqlite-group-commit.ts';
-import { type ProcedureName, procedures } from './sqlite-procedures.ts';
+import { GroupCommitDriver } from './sqlite-group-commit-driver.ts';
+import { type ProcedureName, runProcedure } from './sqlite-procedures.ts';
 import { CachedStatements } from './sqlite-statements.ts';
-import type { Database } from './tables.ts';
 
 export interface WriterOptions {
   path: string;
@@ -61,17 +53,9 @@ if (parentPort) {
   const raw = openSqliteFile(options.path, options.busyTimeoutMs);
   raw.pragma(`wal_autocheckpoint = ${Math.trunc(options.autocheckpointPages)}`);
   const statements = new CachedStatements(raw);
-  const driver = new GroupCommitSqliteDialect(statements, raw, options.busyTimeoutMs).createDriver();
+  // Kysely is not loaded here (12 MB of this thread's heap): the driver and the procedures need none of it.
+  const driver = new GroupCommitDriver(statements, raw, options.busyTimeoutMs, undefined);
   const outside = await driver.acquireConnection();
-  // The procedures' Kysely: the same driver, so their transactions join the group like any write.
-  const db = new Kysely<Database>({
-    dialect: {
-      createAdapter: () => new SqliteAdapter(),
-      createDriver: () => driver,
-      createIntrospector: (kysely) => new SqliteIntrospector(kysely),
-      createQueryCompiler: () => new SqliteQueryCompiler(),
-    },
-  });
   const transactions = new Map<number, DatabaseConnection>();
 
   let version = statements.dataVersion();
@@ -113,22 +97,20 @@ if (parentPort) {
       case 'run': {
         const [, , id, sql, parameters] = request;
         const connection = id === 0 ? outside : transaction(id);
-        return connection.executeQuery(CompiledQuery.raw(sql, parameters as unknown[]));
+        return driver.execute(connection, { sql, parameters });
       }
-      case 'call': {
-        const [, , name, args] = request;
-        const procedure = procedures[name] as (db: Kysely<Database>, ...args: readonly unknown[]) => Promise<unknown>;
-        return procedure(db, ...args);
-      }
+      case 'call':
+        return runProcedure(driver, request[2], request[3]);
       case 'begin': {
         const connection = await driver.acquireConnection();
-        await driver.beginTransaction(connection, {});
+        await driver.beginTransaction(connection);
         transactions.set(request[2], connection);
         return options.thread;
       }
       case 'commit':
         // Kept until it succeeds: a failed commit is followed by a rollback.
-        await driver.commitTransaction(transaction(request[2]));
+        transaction(request[2]);
+        await driver.commitTransaction();
         transactions.delete(request[2]);
         return undefined;
       case 'rollback':

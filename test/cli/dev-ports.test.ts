@@ -9,9 +9,14 @@ import { DEV_PORTS } from '../../src/cli/dev-defaults.ts';
 import { freePort } from '../../src/cli/free-port.ts';
 import { bin, startDevProcess } from '../helpers/dev-process.ts';
 
-/** Holds `port` on loopback, as another program would; undefined when another program already does. */
+/**
+ * Holds `port` on loopback, as another program would; undefined when another program already does.
+ * It hangs up on whoever connects: a connection left open (another test file's client that
+ * happened upon the port while it was held) would keep `close()` in the after hook from ever
+ * finishing, as it did twice in CI.
+ */
 async function occupy(port: number): Promise<Server | undefined> {
-  const server = createServer();
+  const server = createServer((socket) => socket.destroy());
   return new Promise((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
       err.code === 'EADDRINUSE' ? resolve(undefined) : reject(err),
