@@ -203,16 +203,20 @@ async function starting<T>(dependency: 'database' | 'redis', open: () => Promise
 }
 
 /** MEDIA_STORE's choice: the S3 bucket, or AVATAR_DIR served by this server under PUBLIC_URL/media/avatars. */
+/** Cores a single process needs before `auto` gives its SQLite writes a thread (BENCHMARKS.md, step 7). */
+const WRITER_THREAD_MIN_CORES = 4;
+
 /**
  * Whether SQLite's writes get a thread of their own (DB_WRITER_THREAD). The thread takes the
- * writes' CPU off the event loop, which bounds a process, but costs more CPU in all (messages, a
- * second heap: BENCHMARKS.md, step 7): worth it where a core is left for it. `auto` turns it on
- * in a single server process on more than one core, off in the workers of `serve --workers`,
- * which take a core each.
+ * writes' CPU off the event loop, which bounds a process, but costs more CPU in all (the hand-off,
+ * a second heap): worth it only where a core is left idle for it. Measured on two cores shared
+ * with the database's neighbours, the load generator and the emulator, logins and refreshes ran no
+ * faster with it (BENCHMARKS.md, step 7). `auto` turns it on in a single server process that may
+ * use four cores or more; off in the workers of `serve --workers`, which take a core each.
  */
 export function writerThread(setting: Config['dbWriterThread']): boolean {
   if (setting !== 'auto') return setting === 'on';
-  return cluster.isPrimary && availableParallelism() > 1;
+  return cluster.isPrimary && availableParallelism() >= WRITER_THREAD_MIN_CORES;
 }
 
 export function mediaStoreFor(config: Readonly<Config>): MediaStore {
