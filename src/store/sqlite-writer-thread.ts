@@ -54,9 +54,10 @@ const now = () => performance.timeOrigin + performance.now();
  * that calls it, and the writes of a login — the identity, its session, its audit event — and
  * their commit were 30-40 % of the event loop's time per login (BENCHMARKS.md, step 5), while
  * PostgreSQL does the same work in its own processes, on the CPU the event loop leaves idle.
- * Here every statement that writes, and every explicit transaction whole, runs on a worker
- * thread with a connection of its own (./sqlite-writer-worker.ts), which keeps the group commit
- * of ./sqlite-group-commit.ts: the writes that reach it in one turn share a commit, each answered
+ * Here every statement that writes, every explicit transaction whole, and the store's procedures
+ * (./sqlite-procedures.ts: the hot transactions, one message each) run on a worker thread with a
+ * connection of its own (./sqlite-writer-worker.ts), which keeps the group commit of
+ * ./sqlite-group-commit-driver.ts: the writes that reach it in one turn share a commit, each answered
  * only once it is committed. Reads outside a transaction stay on the event loop's connection,
  * where they cost a function call (a message would cost more than most of them): WAL lets them
  * run beside the writer, and they see every write that has been answered, since answers wait for
@@ -65,7 +66,9 @@ const now = () => performance.timeOrigin + performance.now();
  * The event loop's connection is `query_only`: a write routed to it by mistake fails instead of
  * taking the write lock from the thread. Requests and answers cross in batches, one message per
  * turn each way. If the thread dies, what it was answering fails with SQLITE_IOERR (503) and the
- * next write starts a new one.
+ * next write starts a new one. The thread adds about as much CPU elsewhere as it frees on the event
+ * loop (the hand-off, a second heap: BENCHMARKS.md, step 7): the server uses it where a core is
+ * likely idle for it (DB_WRITER_THREAD, src/server/services.ts).
  */
 export class WriterThreadSqliteDialect extends SqliteDialect {
   readonly #reads: CachedStatements;

@@ -1,8 +1,8 @@
 /**
  * The writer thread of an SQLite file (./sqlite-writer-thread.ts explains why): its own connection,
- * and on it the group commit of ./sqlite-group-commit.ts, unchanged — the statements that arrive in
- * one turn of this thread's event loop share a commit, explicit transactions are savepoints inside
- * the group. The event loop sends requests in batches; answers go back in batches, each batch with
+ * and on it the group commit of ./sqlite-group-commit-driver.ts, unchanged — the statements that
+ * arrive in one turn of this thread's event loop share a commit, explicit transactions and the
+ * store's procedures (./sqlite-procedures.ts) are savepoints inside the group. The event loop sends requests in batches; answers go back in batches, each batch with
  * this connection's latest look at `PRAGMA data_version` (what other processes committed).
  */
 import { performance } from 'node:perf_hooks';
