@@ -68,14 +68,19 @@ export async function upsertIdentityOnLogin(
   const fold = writes !== undefined && isPostgres(store.db) ? writes : undefined;
   // SQLite: the returning login and its writes, one procedure on the thread that holds the connection.
   const procedures = writes !== undefined && !fold ? sqliteProcedures(store.db) : undefined;
+  const offer = (offered: LoginWrites): OfferingLogin => ({
+    input: { ...input, unionid },
+    fingerprints,
+    writes: offered,
+    now,
+  });
   // Two rounds suffice: a lost race means the identity exists for the second look, and an identity
   // gone between a returning login's statements is a sign-up at the second.
   for (let round = 0; round < 2; round++) {
-    const offer = { input: { ...input, unionid }, fingerprints, writes: writes as LoginWrites, now };
     const existing = fold
-      ? await runBatched(store.db, touchIdentitiesAndWrite, identityKey, { ...offer, writes: fold })
-      : procedures
-        ? await procedures.call('touchIdentityAndWrite', offer)
+      ? await runBatched(store.db, touchIdentitiesAndWrite, identityKey, offer(fold))
+      : procedures && writes
+        ? await procedures.call('touchIdentityAndWrite', offer(writes))
         : await touchIdentity(store.db, input.appid, input.openid, now);
     if (existing && 'written' in existing && existing.written) {
       return { user: existing.user, identity: toIdentity(existing.identity), isNewUser: false, written: true };

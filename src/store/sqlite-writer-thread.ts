@@ -168,24 +168,24 @@ class WriterThreadDriver implements Driver {
   }
 
   async commitTransaction(connection: WriterThreadConnection): Promise<void> {
-    await this.#inTransaction(connection, 'commit');
+    await this.#inTransaction(connection, ['commit', 0, connection.transaction]);
     connection.transaction = 0;
   }
 
   async rollbackTransaction(connection: WriterThreadConnection): Promise<void> {
     try {
       // A thread that died took the transaction with it: nothing is left to roll back.
-      if (this.#writer.runs(connection.thread)) await this.#inTransaction(connection, 'rollback');
+      if (this.#writer.runs(connection.thread))
+        await this.#inTransaction(connection, ['rollback', 0, connection.transaction]);
     } finally {
       connection.transaction = 0;
     }
   }
 
-  /** The transaction's next step, on the thread that began it: a thread started since never saw it. */
-  #inTransaction(connection: WriterThreadConnection, kind: 'commit' | 'rollback', query?: CompiledQuery) {
+  /** A step of the connection's transaction, on the thread that began it: a thread started since never saw it. */
+  #inTransaction(connection: WriterThreadConnection, request: WriterRequest): Promise<unknown> {
     if (!this.#writer.runs(connection.thread)) return Promise.reject(threadStopped());
-    if (query) return this.#writer.request(['run', 0, connection.transaction, query.sql, query.parameters]);
-    return this.#writer.request([kind, 0, connection.transaction]);
+    return this.#writer.request(request);
   }
 
   async savepoint(connection: DatabaseConnection, name: string): Promise<void> {
@@ -213,19 +213,16 @@ class WriterThreadDriver implements Driver {
 
   /** A read outside a transaction here and now; anything else on the writer thread. */
   execute(connection: WriterThreadConnection, query: CompiledQuery): Promise<QueryResult<unknown>> {
-    if (connection.transaction === 0) {
-      const statement = this.#reads.prepare(query.sql) as BetterSqlite3.Statement;
-      if (statement.reader && statement.readonly) {
-        try {
-          return Promise.resolve({ rows: statement.all(query.parameters as unknown[]) });
-        } catch (err) {
-          return Promise.reject(err);
-        }
-      }
+    const { transaction } = connection;
+    const run: WriterRequest = ['run', 0, transaction, query.sql, query.parameters];
+    if (transaction !== 0) return this.#inTransaction(connection, run) as Promise<QueryResult<unknown>>;
+    const statement = this.#reads.prepare(query.sql) as BetterSqlite3.Statement;
+    if (!statement.reader || !statement.readonly) return this.#writer.request(run) as Promise<QueryResult<unknown>>;
+    try {
+      return Promise.resolve({ rows: statement.all(query.parameters as unknown[]) });
+    } catch (err) {
+      return Promise.reject(err);
     }
-    if (connection.transaction !== 0)
-      return this.#inTransaction(connection, 'commit', query) as Promise<QueryResult<unknown>>;
-    return this.#writer.request(['run', 0, 0, query.sql, query.parameters]) as Promise<QueryResult<unknown>>;
   }
 
   async *stream(connection: WriterThreadConnection, query: CompiledQuery): AsyncIterableIterator<QueryResult<unknown>> {
