@@ -280,6 +280,33 @@ describe("the store's SQLite transactions, run whole on the writer thread", () =
     await store.close();
   });
 
+  for (const writerThread of [true, false]) {
+    it(`a procedure whose statement fails is rolled back whole, and the login fails (${writerThread ? 'on the writer thread' : 'on the event loop'})`, async () => {
+      const store = await openStore({
+        url: `sqlite:${join(dir, `p${files++}.db`)}`,
+        secretKey: TEST_SECRET_KEY,
+        writerThread,
+      });
+      const input = { appid: APP_A, openid: openid(), sessionKey: sessionKey() };
+      const { user } = await upsertIdentityOnLogin(store, input, 1000);
+      const first = writes();
+      assert.equal((await upsertIdentityOnLogin(store, input, 2000, first)).written, true);
+      // The next login offers a session whose id is taken: its INSERT fails after the identity's stamp.
+      const clash = { ...writes(), session: { ...writes().session, id: first.session.id } };
+      const failed = await upsertIdentityOnLogin(store, input, 3000, clash).then(
+        () => assert.fail('a session id taken twice cannot be stored'),
+        (err: unknown) => err,
+      );
+      assert.ok(isUniqueViolation(failed), String(failed));
+      const identity = await store.db.selectFrom('identities').select('last_login_at').executeTakeFirstOrThrow();
+      assert.equal(identity.last_login_at, 2000, "the failed login's stamp was rolled back with it");
+      assert.equal((await listAuditEvents(store.db, { userId: user.id })).length, 1);
+      // The connection's group goes on: the next login is stored.
+      assert.equal((await upsertIdentityOnLogin(store, input, 4000, writes())).written, true);
+      await store.close();
+    });
+  }
+
   it('concurrent logins and rotations of one identity and one token: each offer stored once, each token rotated once', async () => {
     const store = await openThreadedStore();
     const input = { appid: APP_A, openid: openid(), sessionKey: sessionKey() };
