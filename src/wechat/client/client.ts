@@ -1,7 +1,13 @@
 import { sessionSignature } from '../crypto/index.ts';
 import type { WeChatApi } from './errcodes.ts';
 import { WeChatApiError } from './errors.ts';
-import { createPooledFetch, type FetchLike, type JsonObject, type PooledFetch } from './http.ts';
+import {
+  createPooledExchange,
+  exchangeOverFetch,
+  type FetchLike,
+  type JsonObject,
+  type PooledExchange,
+} from './http.ts';
 import type {
   AppCredentials,
   Code2SessionInput,
@@ -92,7 +98,7 @@ function positive(value: number | undefined, fallback: number, name: string): nu
 export class WeChatClient {
   readonly baseUrl: string;
   readonly #transport: WeChatTransport;
-  readonly #pool: PooledFetch | undefined;
+  readonly #pool: PooledExchange | undefined;
 
   constructor(options: WeChatClientOptions = {}) {
     this.baseUrl = parseBaseUrl(options.baseUrl ?? DEFAULT_BASE_URL);
@@ -102,7 +108,7 @@ export class WeChatClient {
     // Our own keep-alive pool unless the caller brings a fetch (then its connections are theirs).
     const pool = options.fetch
       ? undefined
-      : createPooledFetch({
+      : createPooledExchange({
           connectTimeoutMs: timeoutMs,
           keepAliveTimeoutMs: positive(options.keepAliveTimeoutMs, 10_000, 'keepAliveTimeoutMs'),
         });
@@ -111,7 +117,7 @@ export class WeChatClient {
       baseUrl: this.baseUrl,
       timeoutMs,
       retry,
-      fetch: options.fetch ?? (pool as PooledFetch).fetch,
+      exchange: options.fetch ? exchangeOverFetch(options.fetch) : (pool as PooledExchange).exchange,
       logger: options.logger ?? silentLogger,
       onCall: options.onCall,
     });

@@ -1,7 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { WeChatApi } from './errcodes.ts';
 import { WeChatApiError, WeChatTransportError } from './errors.ts';
-import { classifyFetchFailure, type FetchLike, type FetchResponse, type JsonObject, parseJsonObject } from './http.ts';
+import {
+  classifyFetchFailure,
+  type Exchange,
+  type ExchangeAnswer,
+  type JsonObject,
+  parseJsonObject,
+  UnfitFetchError,
+} from './http.ts';
 import type { WeChatLogger } from './logger.ts';
 import { redact } from './redact.ts';
 import { UnexpectedBodyError, type WxaCodeImage } from './responses.ts';
@@ -36,7 +43,7 @@ export interface WeChatTransportOptions {
   baseUrl: string;
   timeoutMs: number;
   retry: RetryOptions;
-  fetch: FetchLike;
+  exchange: Exchange;
   logger: WeChatLogger;
   onCall: ((event: WeChatCallEvent) => void) | undefined;
 }
@@ -47,18 +54,22 @@ export interface WeChatTransportOptions {
  * call event per attempt. WeChatClient says what to call; this says how.
  */
 export class WeChatTransport {
-  readonly #baseUrl: string;
+  readonly #origin: string;
+  /** The base URL's path, if it has one (a proxy's prefix), without a trailing slash. */
+  readonly #pathPrefix: string;
   readonly #timeoutMs: number;
   readonly #retry: RetryOptions;
-  readonly #fetch: FetchLike;
+  readonly #exchange: Exchange;
   readonly #logger: WeChatLogger;
   readonly #onCall: ((event: WeChatCallEvent) => void) | undefined;
 
   constructor(options: WeChatTransportOptions) {
-    this.#baseUrl = options.baseUrl;
+    const base = new URL(options.baseUrl);
+    this.#origin = base.origin;
+    this.#pathPrefix = base.pathname.replace(/\/+$/, '');
     this.#timeoutMs = options.timeoutMs;
     this.#retry = options.retry;
-    this.#fetch = options.fetch;
+    this.#exchange = options.exchange;
     this.#logger = options.logger;
     this.#onCall = options.onCall;
   }
@@ -76,7 +87,7 @@ export class WeChatTransport {
    */
   async callForImage(spec: CallSpec): Promise<WxaCodeImage> {
     return this.#withRetries(spec, async () => {
-      const bytes = Buffer.from(await this.#send(spec, 'bytes'));
+      const bytes = await this.#send(spec, 'bytes');
       if (bytes[0] === 0x7b) {
         this.#readJson(spec, bytes.toString('utf8'));
         throw this.#failure(spec, {
@@ -129,50 +140,43 @@ export class WeChatTransport {
 
   /** One HTTP exchange: the body of a 200 answer, as text or bytes. */
   async #send(spec: CallSpec, read: 'text'): Promise<string>;
-  async #send(spec: CallSpec, read: 'bytes'): Promise<ArrayBuffer>;
-  async #send(spec: CallSpec, read: 'text' | 'bytes'): Promise<string | ArrayBuffer> {
-    const url = new URL(this.#baseUrl + spec.path);
-    for (const [name, value] of Object.entries(spec.query)) url.searchParams.set(name, value);
-    const signal = AbortSignal.timeout(this.#timeoutMs);
+  async #send(spec: CallSpec, read: 'bytes'): Promise<Buffer>;
+  async #send(spec: CallSpec, read: 'text' | 'bytes'): Promise<string | Buffer> {
+    const query = new URLSearchParams(spec.query).toString();
     const headers: Record<string, string> = {
       accept: read === 'text' ? 'application/json' : 'image/*, application/json',
     };
     if (spec.body) headers['content-type'] = 'application/json';
-
-    const unanswered = (err: unknown): WeChatTransportError => {
-      const failure = classifyFetchFailure(err, signal.aborted);
-      const detail =
-        failure.kind === 'timeout'
-          ? `no complete answer within ${this.#timeoutMs} ms`
-          : [failure.code, failure.detail].filter(Boolean).join(': ');
-      return this.#failure(spec, { kind: failure.kind, code: failure.code, requestSent: failure.requestSent, detail });
-    };
-    let response: FetchResponse;
+    let answer: ExchangeAnswer;
     try {
-      response = await this.#fetch(url.href, {
+      answer = await this.#exchange({
+        origin: this.#origin,
+        path: `${this.#pathPrefix}${spec.path}${query ? `?${query}` : ''}`,
         method: spec.method,
         headers,
         // JSON.stringify keeps CJK as raw UTF-8; WeChat's checks do not recognise \uXXXX escapes.
         ...(spec.body ? { body: JSON.stringify(spec.body) } : {}),
-        signal,
+        timeoutMs: this.#timeoutMs,
+        read,
       });
     } catch (err) {
-      throw unanswered(err);
+      if (err instanceof UnfitFetchError) throw err;
+      const failure = classifyFetchFailure(err);
+      const detail =
+        failure.kind === 'timeout'
+          ? `no complete answer within ${this.#timeoutMs} ms`
+          : [failure.code, failure.detail].filter(Boolean).join(': ');
+      throw this.#failure(spec, { kind: failure.kind, code: failure.code, requestSent: failure.requestSent, detail });
     }
-    const { status } = response;
-    if (read === 'bytes' && !response.arrayBuffer) {
-      throw new TypeError('the fetch given to WeChatClient must offer arrayBuffer() for image answers');
+    if (answer.status !== 200) {
+      throw this.#failure(spec, {
+        kind: 'http_status',
+        status: answer.status,
+        requestSent: true,
+        detail: `HTTP ${answer.status}`,
+      });
     }
-    let body: string | ArrayBuffer;
-    try {
-      body = read === 'text' || !response.arrayBuffer ? await response.text() : await response.arrayBuffer();
-    } catch (err) {
-      throw unanswered(err);
-    }
-    if (status !== 200) {
-      throw this.#failure(spec, { kind: 'http_status', status, requestSent: true, detail: `HTTP ${status}` });
-    }
-    return body;
+    return read === 'text' ? answer.body.toString('utf8') : answer.body;
   }
 
   /** WeChat's JSON convention: the body when WeChat said yes (no errcode, or 0); its error otherwise. */

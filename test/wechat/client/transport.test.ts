@@ -218,6 +218,38 @@ describe('WeChatClient transport', () => {
     }
   });
 
+  it("an answer larger than any of WeChat's is refused, not buffered whole", async () => {
+    // A string body is sent as it is: 9 MB of JSON-looking bytes, over MAX_ANSWER_BYTES (8 MB).
+    // code2Session, which is never retried: the failure is the call's.
+    fake.script('/sns/jscode2session', { body: `{"openid":"${'o'.repeat(9 * 1024 * 1024)}","session_key":"k"}` });
+    await assert.rejects(
+      client.code2Session(login),
+      transportError('network', (err) => {
+        assert.equal(err.code, 'UND_ERR_RES_EXCEEDED_MAX_SIZE');
+        assert.equal(err.requestSent, true);
+      }),
+    );
+  });
+
+  it("a caller's fetch gets the deadline as a signal, and an abort there is a timeout", async () => {
+    const injected = new WeChatClient({
+      baseUrl: fake.url,
+      timeoutMs: 50,
+      retry: { attempts: 1 },
+      // Honours the signal as undici's fetch does: rejects with the signal's reason once it fires.
+      fetch: (_url, init) =>
+        new Promise((_resolve, reject) => init.signal.addEventListener('abort', () => reject(init.signal.reason))),
+    });
+    try {
+      await assert.rejects(
+        injected.code2Session(login),
+        transportError('timeout', (err) => assert.match(err.message, /no complete answer within 50 ms/)),
+      );
+    } finally {
+      await injected.close();
+    }
+  });
+
   it('an injected fetch replaces the built-in one', async () => {
     const seen: string[] = [];
     const injected = new WeChatClient({
