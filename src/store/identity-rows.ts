@@ -72,3 +72,21 @@ export function touchedRow(
     user: toUser(user as unknown as Selectable<UsersTable>),
   };
 }
+
+/**
+ * A first login's rows on SQLite (signUpAndWrite in ./sqlite-procedures.ts), as SQL text. Whether
+ * the identity is there, by its unique key: parameters the appid, the openid.
+ */
+export const SQLITE_IDENTITY_EXISTS = 'select 1 from identities where appid = ? and openid = ?';
+
+/** A new user without a unionid, answered whole. Parameters: id, now, now. */
+export const SQLITE_NEW_USER =
+  'insert into users (id, unionid, created_at, updated_at) values (?, null, ?, ?) returning *';
+
+/**
+ * A new identity, answered whole. Parameters: id, user_id, appid, openid, the sealed session key,
+ * its fingerprint, now (the key's), now (created), now (last login).
+ */
+export const SQLITE_NEW_IDENTITY =
+  'insert into identities (id, user_id, appid, openid, unionid, session_key_current, session_key_fingerprint, ' +
+  'session_key_updated_at, created_at, last_login_at) values (?, ?, ?, ?, null, ?, ?, ?, ?, ?) returning *';

@@ -7,7 +7,7 @@ import { IDENTITY_RETURNING, SQLITE_TOUCH, touchedRow } from './identity-rows.ts
 import { newId } from './ids.ts';
 import { type BatchStatement, LOCKED, runBatched } from './pg-batches.ts';
 import type { SessionDraft } from './sessions.ts';
-import { sqliteProcedures } from './sqlite-procedures.ts';
+import { type ProcedureCalls, sqliteProcedures } from './sqlite-procedures.ts';
 import type { Store } from './store.ts';
 import type { Database, IdentitiesTable, UsersTable } from './tables.ts';
 import { recordUnionIdConflict } from './unionid-conflicts.ts';
@@ -94,7 +94,9 @@ export async function upsertIdentityOnLogin(
     const created =
       fold && unionid === undefined
         ? await firstLoginAndWrite(store, input, fingerprints[0] ?? null, fold, now)
-        : await firstLogin(store, input, fingerprints[0] ?? null, unionid, now);
+        : procedures && writes && unionid === undefined
+          ? await signUpAndWrite(store, procedures, offer(writes), fingerprints[0] ?? null)
+          : await firstLogin(store, input, fingerprints[0] ?? null, unionid, now);
     if (created) return created;
   }
   throw new Error(`identity ${input.appid}/${input.openid} neither found nor created`);
@@ -175,6 +177,15 @@ export interface OfferingLogin {
   fingerprints: readonly string[];
   writes: LoginWrites;
   now: number;
+}
+
+/** A first login without a unionid, for SQLite's signUpAndWrite: the ids and sealed key made beforehand. */
+export interface SigningUp {
+  login: OfferingLogin;
+  userId: string;
+  identityId: string;
+  sealedSessionKey: string;
+  fingerprint: string | null;
 }
 
 export interface TouchedIdentity {
@@ -272,6 +283,25 @@ async function firstLogin(
     if (err instanceof LostRaceError) return undefined;
     throw err;
   }
+}
+
+/** SQLite, a first login without a unionid: {@link firstLoginAndWrite}'s counterpart, a procedure. */
+async function signUpAndWrite(
+  store: Pick<Store, 'box'>,
+  procedures: ProcedureCalls,
+  login: OfferingLogin,
+  fingerprint: string | null,
+): Promise<LoginResult | undefined> {
+  const identityId = newId('i');
+  const signedUp = await procedures.call('signUpAndWrite', {
+    login,
+    userId: newId('u'),
+    identityId,
+    sealedSessionKey: store.box.seal('session-key', identityId, login.input.sessionKey),
+    fingerprint,
+  });
+  if (!signedUp) return undefined;
+  return { user: signedUp.user, identity: toIdentity(signedUp.identity), isNewUser: true, written: true };
 }
 
 /**

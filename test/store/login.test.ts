@@ -282,24 +282,23 @@ forEachDialect('upsertIdentityOnLogin', (h) => {
       sessions: (await store.db.selectFrom('sessions').select('id').where('user_id', '=', userId).execute()).length,
       audits: (await listAuditEvents(store.db, { userId })).length,
     });
-    // A first login with no account to join (no unionid) takes them on PostgreSQL, in the statement
-    // that creates the user, its event marked newUser; SQLite leaves them to the caller.
+    // A first login with no account to join (no unionid) takes them with the user it creates, its
+    // event marked newUser: PostgreSQL in one statement, SQLite in one procedure.
     const firstWrites = writes();
     const first = await upsertIdentityOnLogin(store, { ...input, sessionKey: k1 }, 1000, firstWrites);
     assert.equal(first.isNewUser, true);
-    if (h.dialect === 'postgres') {
-      assert.equal(first.written, true);
-      assert.deepEqual(await rows(first.user.id), { sessions: 1, audits: 1 });
-      assert.equal(
-        (await findSessionByRefreshHash(store.db, firstWrites.session.refresh_token_hash))?.userId,
-        first.user.id,
-      );
-      const [event] = await listAuditEvents(store.db, { userId: first.user.id });
-      assert.deepEqual([event?.details, event?.at], [{ newUser: true }, 1000]);
-    } else {
-      assert.equal(first.written, undefined);
-      assert.deepEqual(await rows(first.user.id), { sessions: 0, audits: 0 });
-    }
+    assert.equal(first.written, true);
+    assert.deepEqual(await rows(first.user.id), { sessions: 1, audits: 1 });
+    assert.equal(
+      (await findSessionByRefreshHash(store.db, firstWrites.session.refresh_token_hash))?.userId,
+      first.user.id,
+    );
+    const [created] = await listAuditEvents(store.db, { userId: first.user.id });
+    assert.deepEqual([created?.details, created?.at], [{ newUser: true }, 1000]);
+    // What it answers is what is stored.
+    assert.deepEqual(await findUserById(store.db, first.user.id), first.user);
+    assert.deepEqual(await findIdentity(store.db, APP_A, input.openid), first.identity);
+    assert.equal(getSessionKeys(store, first.identity).current, k1);
     const base = await rows(first.user.id);
 
     // A returning login with the key we hold: PostgreSQL's one statement, SQLite's one procedure
@@ -380,9 +379,9 @@ forEachDialect('upsertIdentityOnLogin', (h) => {
     assert.equal(await findUserById(store.db, first.user.id), undefined);
     assert.equal(await findUserById(store.db, again.user.id).then((u) => u?.id), again.user.id);
     const stored = await findSessionByRefreshHash(store.db, offered.session.refresh_token_hash);
-    // PostgreSQL took the offered session with the new user; SQLite leaves it to the caller.
-    assert.equal(stored?.userId, h.dialect === 'postgres' ? again.user.id : undefined);
-    assert.equal(again.written, h.dialect === 'postgres' ? true : undefined);
+    // The offered session went in with the new user (PostgreSQL's statement, SQLite's procedure).
+    assert.equal(stored?.userId, again.user.id);
+    assert.equal(again.written, true);
   });
 
   it('50 concurrent first logins of one user create exactly one user and one identity', async () => {
@@ -425,7 +424,7 @@ forEachDialect('upsertIdentityOnLogin', (h) => {
     assert.deepEqual(stored.sort(), taken.sort());
     const events = await listAuditEvents(store.db, {});
     assert.equal(events.length, taken.length);
-    assert.equal(events.filter((e) => e.details?.newUser === true).length, h.dialect === 'postgres' ? 1 : 0);
+    assert.equal(events.filter((e) => e.details?.newUser === true).length, 1);
   });
 
   it('50 concurrent first logins of one unionid over two apps create one user with two identities', async () => {

@@ -11,6 +11,7 @@ import { isUniqueViolation } from '../../src/store/dialects.ts';
 import {
   draftSession,
   findSessionByRefreshHash,
+  findUserById,
   isDatabaseUnavailable,
   listAuditEvents,
   openDatabase,
@@ -239,11 +240,14 @@ describe("the store's SQLite transactions, run whole on the writer thread", () =
     audit: { type: 'login' as const, appid: APP_A, ip: '203.0.113.7', details: { newUser: false } },
   });
 
-  it('a returning login stores the session and audit event it offers with its identity, when nothing else is left to do', async () => {
+  it('a login stores the session and audit event it offers with its identity, when nothing else is left to do', async () => {
     const store = await openThreadedStore();
     const input = { appid: APP_A, openid: openid(), sessionKey: sessionKey() };
+    // A sign-up without a unionid: the user, the identity and what it offers, one procedure on the thread.
     const first = await upsertIdentityOnLogin(store, input, 1000, writes());
-    assert.equal(first.written, undefined, 'a sign-up leaves them to the caller');
+    assert.equal(first.written, true);
+    assert.equal(first.isNewUser, true);
+    assert.deepEqual(await findUserById(store.db, first.user.id), first.user);
     const rows = async () => ({
       sessions: (await store.db.selectFrom('sessions').select('id').where('user_id', '=', first.user.id).execute())
         .length,
@@ -261,7 +265,7 @@ describe("the store's SQLite transactions, run whole on the writer thread", () =
       [event?.type, event?.ip, event?.details, event?.at],
       ['login', '203.0.113.7', { newUser: false }, 2000],
     );
-    assert.deepEqual(await rows(), { sessions: 1, audits: 1 });
+    assert.deepEqual(await rows(), { sessions: 2, audits: 2 });
 
     // A new key, a new unionid, a pending deletion: more to do, so nothing offered is taken.
     const rotated = await upsertIdentityOnLogin(store, { ...input, sessionKey: sessionKey() }, 3000, writes());
@@ -276,7 +280,7 @@ describe("the store's SQLite transactions, run whole on the writer thread", () =
     const leaving = await upsertIdentityOnLogin(store, { ...input, unionid: u }, 5000, writes());
     assert.equal(leaving.written, undefined);
     assert.equal(leaving.user.deletionDueAt, 9e12);
-    assert.deepEqual(await rows(), { sessions: 2, audits: 2 });
+    assert.deepEqual(await rows(), { sessions: 3, audits: 3 });
     await store.close();
   });
 
