@@ -44,9 +44,16 @@ export interface ExchangeAnswer {
 
 export type Exchange = (request: ExchangeRequest) => Promise<ExchangeAnswer>;
 
+/** What a passed deadline is called, in an exchange's error and in the transport's. */
+export const timeoutDetail = (timeoutMs: number) => `no complete answer within ${timeoutMs} ms`;
+
 /** The deadline of an exchange passed (`name` as a fetch's AbortSignal.timeout reports it). */
 export class ExchangeTimeoutError extends Error {
   override name = 'TimeoutError';
+
+  constructor(timeoutMs: number, options?: ErrorOptions) {
+    super(timeoutDetail(timeoutMs), options);
+  }
 }
 
 export interface PooledExchange {
@@ -86,7 +93,7 @@ export function createPooledExchange(options: {
         let controller: Dispatcher.DispatchController | undefined;
         let expired: ExchangeTimeoutError | undefined;
         const timer = setTimeout(() => {
-          expired = new ExchangeTimeoutError(`no complete answer within ${request.timeoutMs} ms`);
+          expired = new ExchangeTimeoutError(request.timeoutMs);
           // Settled now, whether or not the request was on a socket yet; if it was not, it is
           // aborted the moment it is (onRequestStart).
           reject(expired);
@@ -131,9 +138,7 @@ export function exchangeOverFetch(fetch: FetchLike): Exchange {
     const signal = AbortSignal.timeout(request.timeoutMs);
     // However the fetch reports an abort, a passed deadline is a timeout.
     const timeoutOr = (err: unknown) =>
-      signal.aborted
-        ? new ExchangeTimeoutError(`no complete answer within ${request.timeoutMs} ms`, { cause: err })
-        : err;
+      signal.aborted ? new ExchangeTimeoutError(request.timeoutMs, { cause: err }) : err;
     const init: FetchInit = { method: request.method, headers: request.headers, signal };
     if (request.body !== undefined) init.body = request.body;
     let response: FetchResponse;

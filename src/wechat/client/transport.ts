@@ -7,6 +7,7 @@ import {
   type ExchangeAnswer,
   type JsonObject,
   parseJsonObject,
+  timeoutDetail,
   UnfitFetchError,
 } from './http.ts';
 import type { WeChatLogger } from './logger.ts';
@@ -162,9 +163,10 @@ export class WeChatTransport {
     } catch (err) {
       if (err instanceof UnfitFetchError) throw err;
       const failure = classifyFetchFailure(err);
+      // Whoever reported the timeout (the exchange, a caller's fetch, undici), it reads the same.
       const detail =
         failure.kind === 'timeout'
-          ? `no complete answer within ${this.#timeoutMs} ms`
+          ? timeoutDetail(this.#timeoutMs)
           : [failure.code, failure.detail].filter(Boolean).join(': ');
       throw this.#failure(spec, { kind: failure.kind, code: failure.code, requestSent: failure.requestSent, detail });
     }
