@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { after, before, beforeEach, describe, it, type TestContext } from 'node:test';
 import { setImmediate } from 'node:timers/promises';
 import { WeChatClient, WeChatTransportError } from '../../../src/wechat/index.ts';
@@ -141,6 +141,33 @@ describe('WeChatClient transport', () => {
       }),
     );
     assert.equal(fake.received('/sns/jscode2session').length, 1);
+  });
+
+  it('times out when WeChat stalls halfway through its answer (the deadline covers the body too)', async () => {
+    // Headers and part of the body, then nothing: the connection stays open.
+    const sockets: Socket[] = [];
+    const stalling = createServer((socket) => {
+      sockets.push(socket);
+      socket.once('data', () =>
+        socket.write('HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 100\r\n\r\n{"openid":"'),
+      );
+    });
+    await new Promise<void>((resolve) => stalling.listen(0, '127.0.0.1', resolve));
+    const { port } = stalling.address() as { port: number };
+    const stalled = new WeChatClient({ baseUrl: `http://127.0.0.1:${port}`, timeoutMs: 300 });
+    try {
+      await assert.rejects(
+        stalled.code2Session(login),
+        transportError('timeout', (err) => {
+          assert.equal(err.requestSent, true);
+          assert.match(err.message, /no complete answer within 300 ms/);
+        }),
+      );
+    } finally {
+      await stalled.close();
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => stalling.close(() => resolve()));
+    }
   });
 
   it('times out and retries a repeatable call, then succeeds', async (t) => {
