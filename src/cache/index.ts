@@ -5,4 +5,5 @@ export { type LockOptions, withLock } from './lock.ts';
 export { MemoryCache } from './memory-cache.ts';
 export { boundedRedisOptions, type OpenCacheOptions, openCache } from './open-cache.ts';
 export { DEFAULT_CACHE_PREFIX, RedisCache, type RedisCacheOptions } from './redis-cache.ts';
+export { newRedisClient } from './redis-client.ts';
 export { SingleFlight } from './single-flight.ts';

@@ -1,7 +1,7 @@
-import { Redis } from 'ioredis';
 import { type Cache, CacheError } from './cache.ts';
 import { MemoryCache } from './memory-cache.ts';
 import { RedisCache } from './redis-cache.ts';
+import { newRedisClient } from './redis-client.ts';
 
 export interface OpenCacheOptions {
   /** `redis://` or `rediss://`; without one the cache lives in this process. */
@@ -47,7 +47,7 @@ export async function openCache(options: OpenCacheOptions = {}): Promise<Cache> 
   if (!/^rediss?:\/\//.test(url)) {
     throw new CacheError('INVALID_CACHE_URL', 'The cache URL must start with redis:// or rediss://.');
   }
-  const client = new Redis(url, boundedRedisOptions(options.timeoutMs));
+  const client = await newRedisClient(url, boundedRedisOptions(options.timeoutMs));
   // A failed first connection is reported by the throw below, not a second time as an event.
   const quiet = () => {};
   client.on('error', quiet);

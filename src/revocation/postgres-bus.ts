@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
-import pg from 'pg';
-import type { Database } from '../store/index.ts';
+import type pg from 'pg';
+import { type Database, loadPg } from '../store/index.ts';
 import type { Invalidation } from '../tokens/live-sessions.ts';
 import { encode, RemoteBus, type RemoteBusOptions } from './remote-bus.ts';
 
@@ -93,7 +93,8 @@ export class PostgresInvalidationBus extends RemoteBus {
   }
 
   async #listen(): Promise<void> {
-    const client = new pg.Client({
+    const { Client } = await loadPg();
+    const client = new Client({
       connectionString: this.#options.connectionString,
       // Its application_name in pg_stat_activity is the channel: operators (and the tests that cut it) find it by that.
       application_name: this.#channel,

@@ -1,5 +1,5 @@
-import { Redis } from 'ioredis';
-import { boundedRedisOptions, CacheError } from '../cache/index.ts';
+import type { Redis } from 'ioredis';
+import { boundedRedisOptions, CacheError, newRedisClient } from '../cache/index.ts';
 import type { Invalidation } from '../tokens/live-sessions.ts';
 import { encode, RemoteBus, type RemoteBusOptions } from './remote-bus.ts';
 
@@ -35,12 +35,12 @@ export class RedisInvalidationBus extends RemoteBus {
 
   static async open(options: RedisBusOptions): Promise<RedisInvalidationBus> {
     const onError = options.onError ?? (() => {});
-    const publisher = new Redis(options.url, boundedRedisOptions(options.timeoutMs));
+    const publisher = await newRedisClient(options.url, boundedRedisOptions(options.timeoutMs));
     publisher.on('error', onError);
     const subscriber =
       options.listen === false
         ? undefined
-        : new Redis(options.url, {
+        : await newRedisClient(options.url, {
             ...boundedRedisOptions(options.timeoutMs),
             connectionName: `${SUBSCRIBER_NAME}:${options.channel}`,
           });

@@ -1,7 +1,7 @@
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import type { FastifyBaseLogger } from 'fastify';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import pino from 'pino';
 import {
   boundedRedisOptions,
@@ -9,6 +9,7 @@ import {
   CacheAccessTokenStore,
   DEFAULT_CACHE_PREFIX,
   LocalFallbackCache,
+  newRedisClient,
   openCache,
 } from '../cache/index.ts';
 import type { Config } from '../config/config.ts';
@@ -54,8 +55,8 @@ export async function createServerContext(
 ): Promise<OwnedServerContext> {
   const now = options.now ?? Date.now;
   const metrics = options.metrics ?? createMetrics();
-  // Written asynchronously: lines that arrive while a write is in flight go out together in the
-  // next one, instead of one blocking write per line (./logger.ts, logDestination).
+  // Written asynchronously, the lines of an event-loop turn handed over together, instead of one
+  // blocking write per line (./logger.ts, logDestination).
   // pino flushes what is pending when the process exits, on every path out of it.
   // Redaction as configured, without its search through strings and numbers (./logger.ts).
   const log = skipRedactingPrimitives(options.log ?? pino(loggerOptions(config.logLevel), logDestination()));
@@ -225,7 +226,7 @@ export function mediaStoreFor(config: Readonly<Config>): MediaStore {
 
 /** @fastify/rate-limit speaks ioredis itself; bounded like the cache's client, so it never stalls. */
 async function connectRateLimitRedis(url: string, timeoutMs: number, onError: (err: Error) => void): Promise<Redis> {
-  const redis = new Redis(url, boundedRedisOptions(timeoutMs));
+  const redis = await newRedisClient(url, boundedRedisOptions(timeoutMs));
   redis.on('error', onError);
   await redis.connect();
   return redis;

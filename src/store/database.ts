@@ -1,6 +1,7 @@
 import { Kysely, sql } from 'kysely';
 import { DEFAULT_DATABASE_URL, parseDatabaseUrl } from './database-url.ts';
 import { type ConnectOptions, type DialectName, dialects } from './dialects.ts';
+import { loadPg } from './pg-driver.ts';
 import type { Database } from './tables.ts';
 
 export interface OpenDatabaseOptions extends ConnectOptions {
@@ -32,6 +33,7 @@ export interface StoreDatabase {
  */
 export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<StoreDatabase> {
   const target = parseDatabaseUrl(options.url ?? DEFAULT_DATABASE_URL);
+  if (target.dialect === 'postgres') await loadPg();
   const dialect = dialects[target.dialect].connect(target, options);
   const db = new Kysely<Database>({ dialect });
   dialect.attach?.(db);

@@ -1,8 +1,9 @@
 import { resolve } from 'node:path';
 import { type Dialect, type Kysely, PostgresAdapter, PostgresDialect } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
 import type { DatabaseTarget } from './database-url.ts';
 import { StoreError } from './errors.ts';
+import { pgDriver } from './pg-driver.ts';
 import { SearchPathIntrospector } from './pg-introspector.ts';
 import { isPostgresUnavailable, ResilientPool } from './pg-pool.ts';
 import { BACKSTOP_PAGES, BackgroundCheckpoints, DEFAULT_PAGES } from './sqlite-checkpoints.ts';
@@ -152,7 +153,7 @@ export const dialects: Readonly<Record<DialectName, DialectAdapter>> = Object.fr
             getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
               oid === PG_INT8 && format !== 'binary'
                 ? (value: string) => Number(value)
-                : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+                : pgDriver().types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
           },
         },
         onError,

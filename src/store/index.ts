@@ -22,6 +22,7 @@ export {
 } from './identities.ts';
 export { type LoginInput, type LoginResult, type LoginWrites, upsertIdentityOnLogin } from './login.ts';
 export { migrateToLatest } from './migrate.ts';
+export { loadPg } from './pg-driver.ts';
 export {
   linkNewUserByPhone,
   type PhoneLinkInput,

@@ -1,6 +1,7 @@
 import type { PostgresPool, PostgresPoolClient } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
 import { StoreError } from './errors.ts';
+import { pgDriver } from './pg-driver.ts';
 import { isStalePlan, PreparedStatements } from './pg-prepared.ts';
 
 /**
@@ -21,7 +22,7 @@ export class ResilientPool implements PostgresPool {
 
   constructor(config: pg.PoolConfig, onError: (err: Error) => void, prepare = false) {
     this.#prepared = prepare ? new PreparedStatements() : undefined;
-    this.#pool = new pg.Pool(config);
+    this.#pool = new (pgDriver().Pool)(config);
     // An idle client died: the pool already dropped it; this listener keeps the process alive.
     this.#pool.on('error', onError);
     this.#pool.on('connect', (client) => {

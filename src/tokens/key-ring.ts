@@ -1,5 +1,5 @@
-import { createPrivateKey, createPublicKey, type KeyObject, randomBytes } from 'node:crypto';
-import { exportJWK, generateKeyPair, type JWK } from 'jose';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
+import type { JWK } from 'jose';
 
 /** Asymmetric, so business backends verify our tokens offline from the public JWKS. */
 export const SIGNING_ALG = 'EdDSA';
@@ -14,12 +14,22 @@ export interface SigningKeyMaterial {
   retiredAt: number | null;
 }
 
+/**
+ * A new Ed25519 key pair as JWKs (RFC 8037: kty OKP, crv Ed25519, x, and d for the private half).
+ * node:crypto exports them itself; jose, which did this before, stays a type here and a verifier
+ * in the tests, not a module every server loads (~1 MB of heap for two calls at rotation).
+ */
 export async function generateSigningKey(now: number): Promise<SigningKeyMaterial> {
-  const { publicKey, privateKey } = await generateKeyPair(SIGNING_ALG, { crv: 'Ed25519', extractable: true });
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
   const kid = `${new Date(now).toISOString().slice(0, 10)}-${randomBytes(6).toString('base64url')}`;
-  const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: SIGNING_ALG, use: 'sig' };
-  const privateJwk = { ...(await exportJWK(privateKey)), kid, alg: SIGNING_ALG };
+  const publicJwk = { ...okp(publicKey.export({ format: 'jwk' })), kid, alg: SIGNING_ALG, use: 'sig' };
+  const privateJwk = { ...okp(privateKey.export({ format: 'jwk' })), kid, alg: SIGNING_ALG };
   return { kid, alg: SIGNING_ALG, publicJwk, privateJwk, createdAt: now, retiredAt: null };
+}
+
+/** The members of an exported Ed25519 JWK, in the order jose wrote them: crv, [d,] x, kty. */
+function okp(jwk: { crv?: string; x?: string; d?: string }): JWK {
+  return { crv: jwk.crv, ...(jwk.d !== undefined && { d: jwk.d }), x: jwk.x, kty: 'OKP' };
 }
 
 /** An Ed25519 JWK as a node:crypto key, imported once: signing and verifying then call OpenSSL directly. */

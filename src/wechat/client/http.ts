@@ -1,4 +1,13 @@
-import { Agent, type Dispatcher } from 'undici';
+import { createRequire } from 'node:module';
+import type { Dispatcher, Agent as UndiciAgent } from 'undici';
+
+/**
+ * undici's Agent alone. The package's index loads all of undici (its fetch, WebSocket, cookies:
+ * ~3 MB of heap in every server), and its cookies module reads the global `Headers`, which makes
+ * Node load its own bundled copy of undici as well. The client needs the dispatcher only. The
+ * path is undici's (no exports map restricts it); the WeChat client's tests fail if it moves.
+ */
+const Agent = createRequire(import.meta.url)('undici/lib/dispatcher/agent.js') as typeof UndiciAgent;
 
 /** What the client passes to fetch. The global `fetch` and undici's both accept it. */
 export interface FetchInit {
