@@ -100,15 +100,38 @@ describe('logDestination', () => {
         for (let i = 0; i < 100; i++) log.info({ n: turn * 100 + i, nickname: '微信用户😀' }, 'line');
         await new Promise((resolve) => setImmediate(resolve));
       }
-      // end() writes what is pending, then closes the file.
+      // Lines of the turn that ends the stream are not yet handed over: end() writes them too,
+      // and whatever else is pending, then closes the file.
+      for (let n = 2000; n < 2010; n++) log.info({ n, nickname: '微信用户😀' }, 'line');
       const closed = once(destination as unknown as EventEmitter, 'close');
       (destination as unknown as { end(): void }).end();
       await closed;
       const lines = readFileSync(join(dir, 'log'), 'utf8').split('\n').filter(Boolean);
-      assert.equal(lines.length, 2000);
+      assert.equal(lines.length, 2010);
       for (const [n, line] of lines.entries()) {
         assert.deepEqual(JSON.parse(line), { level: 30, n, nickname: '微信用户😀', msg: 'line' });
       }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('hands over the lines of this turn on flushSync, before the turn ends', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'weapp-auth-log-'));
+    try {
+      const destination = logDestination(openSync(join(dir, 'log'), 'w'));
+      const log = pino({ base: null, timestamp: false }, destination);
+      log.info({ n: 1 }, 'first');
+      log.info({ n: 2 }, 'second');
+      (destination as unknown as { flushSync(): void }).flushSync();
+      const lines = readFileSync(join(dir, 'log'), 'utf8').split('\n').filter(Boolean);
+      assert.deepEqual(
+        lines.map((line) => JSON.parse(line).n),
+        [1, 2],
+      );
+      const closed = once(destination as unknown as EventEmitter, 'close');
+      (destination as unknown as { end(): void }).end();
+      await closed;
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
