@@ -84,7 +84,7 @@ const SKIPS = Symbol('skips primitives');
  * garbage a request line under load). The lines stay strings in V8's heap. Buffer mode, used
  * before, encoded each line into an 8 KB pooled slab outside the heap; a slab held by one line
  * still queued when the young generation was collected was promoted with it and freed only by a
- * full collection: 17-29 MB of such slabs at 1,000 connections on GET /v1/me, the peak 166-178 MB
+ * full collection: 17-29 MB of such slabs at 1,000 connections on GET /v1/me, the peak 166-187 MB
  * against 139-143 this way, for the same CPU a request (BENCHMARKS.md, issue 11 step 9). What is
  * pending is handed over before a flush and on end, and pino flushes on exit as before.
  */
@@ -96,7 +96,12 @@ export function logDestination(fd = 1): pino.DestinationStream {
     if (turn.length === 0) return;
     const lines = turn;
     turn = [];
-    write(lines.length === 1 ? (lines[0] as string) : lines.join(''));
+    try {
+      write(lines.length === 1 ? (lines[0] as string) : lines.join(''));
+    } catch {
+      // The stream was closed (end()) before the turn ended: nothing can write these lines, and
+      // an immediate that throws would end the process. Before, the logging call itself threw.
+    }
   };
   stream.write = (line: string) => {
     if (turn.length === 0) setImmediate(handOver);

@@ -132,6 +132,9 @@ describe('logDestination', () => {
       const closed = once(destination as unknown as EventEmitter, 'close');
       (destination as unknown as { end(): void }).end();
       await closed;
+      // A line after the end has nowhere to go, and must not end the process when its turn ends.
+      log.info({ n: 3 }, 'too late');
+      await new Promise((resolve) => setImmediate(resolve));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
