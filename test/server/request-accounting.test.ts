@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { pbkdf2 } from 'node:crypto';
 import { type EventEmitter, once } from 'node:events';
 import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import pino from 'pino';
 import { logDestination, loggerOptions, skipRedactingPrimitives } from '../../src/server/logger.ts';
 import { forEachDialect } from '../helpers/databases.ts';
@@ -121,10 +123,16 @@ describe('logDestination', () => {
     try {
       const destination = logDestination(openSync(join(dir, 'log'), 'w'));
       const log = pino({ base: null, timestamp: false }, destination);
+      // Every thread of libuv's pool busy: a write handed to the pool cannot finish before the
+      // read below, so the lines are in the file only if flushSync wrote them itself — as at exit,
+      // where a write left to the pool is lost.
+      const threads = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
+      const busy = Array.from({ length: threads }, () => promisify(pbkdf2)('x', 'y', 300_000, 64, 'sha512'));
       log.info({ n: 1 }, 'first');
       log.info({ n: 2 }, 'second');
       (destination as unknown as { flushSync(): void }).flushSync();
       const lines = readFileSync(join(dir, 'log'), 'utf8').split('\n').filter(Boolean);
+      await Promise.all(busy);
       assert.deepEqual(
         lines.map((line) => JSON.parse(line).n),
         [1, 2],
