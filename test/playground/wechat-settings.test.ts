@@ -102,6 +102,27 @@ describe('playground: revoke in WeChat settings', { skip: skipWithoutChromium },
     assert.match(me, /"avatarUrl": null/);
   });
 
+  it('a push sent the moment the page opened is news, not history: it joins the trace', async () => {
+    // The watcher used to take whatever its first tick found for history; a tick falls a second
+    // after the page opens, so a push delivered before it never showed. Here the push comes from
+    // outside the page (the emulator's control API, as WeChat's settings would), once the page
+    // knows its history and well within that first second.
+    await page.reload();
+    await page.waitForSelector('#wechat-settings[data-watching="true"]');
+    const started = await fetch(`${emulator}/__emulator/user-actions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ appid: 'wxdeadbeefcafe0001', user: 'alice', action: 'profile' }),
+    });
+    assert.equal(started.status, 202);
+    const { deliveries } = (await started.json()) as { deliveries: { id: number }[] };
+    assert.equal(deliveries.length, 1);
+    const row = await page.waitForSelector('#trace .row.push:has-text("user_authorization_revoke (RevokeInfo 6)")');
+    assert.match((await row.textContent()) ?? '', /attempt \d: 200 success/);
+    // What was there before the reload stays history: one row, not every earlier push again.
+    assert.equal((await pushes()).length, 1);
+  });
+
   it('speaks Chinese when switched', async () => {
     await page.click('#language-switch [data-language="zh"]');
     assert.equal(await page.locator('#revoke-phone').textContent(), '撤回手机号授权');

@@ -195,17 +195,27 @@ export function mountWechatSettings(host: HTMLElement, deps: WechatSettingsDeps)
 
   // Pushes WeChat sends on its own — the verdict of an avatar check (CONTENT_CHECK=on), seconds
   // after the upload was answered — join the trace once delivered (or given up on).
-  // What was delivered before the page opened is history, not news.
+  // What was delivered before the page opened is history, not news: the deliveries listed when the
+  // panel mounts, asked for at once. (It used to be what the watcher's first tick found; when every
+  // tick of the first seconds fell inside a button's action, that tick came after the page's own
+  // avatar verdict, which was then taken for history and never shown — CI, on a loaded machine.)
+  const list = async () =>
+    (await control<Delivery[]>(emulatorUrl, 'GET', `/pushes?appid=${encodeURIComponent(appid)}`)).body;
   let primed = false;
-  const watch = async () => {
-    if (acting || document.visibilityState !== 'visible') return;
-    const { body } = await control<Delivery[]>(emulatorUrl, 'GET', `/pushes?appid=${encodeURIComponent(appid)}`);
-    if (acting) return;
-    for (const d of body) {
-      if (!primed) shown.add(d.id);
-      else if (!shown.has(d.id) && d.status !== 'sending') showPush(d);
-    }
+  const prime = async () => {
+    for (const d of await list()) shown.add(d.id);
     primed = true;
+    // From here on, a delivery is news; tests wait for it before a push of their own.
+    host.dataset.watching = 'true';
   };
+  const watch = async () => {
+    // The first listing failed (the emulator not up yet): the first that answers is the history.
+    if (!primed) return prime();
+    if (acting || document.visibilityState !== 'visible') return;
+    const body = await list();
+    if (acting) return;
+    for (const d of body) if (!shown.has(d.id) && d.status !== 'sending') showPush(d);
+  };
+  void prime().catch(() => undefined);
   setInterval(() => void watch().catch(() => undefined), WATCH_MS);
 }
