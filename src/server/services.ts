@@ -55,8 +55,8 @@ export async function createServerContext(
 ): Promise<OwnedServerContext> {
   const now = options.now ?? Date.now;
   const metrics = options.metrics ?? createMetrics();
-  // Written asynchronously: lines that arrive while a write is in flight go out together in the
-  // next one, instead of one blocking write per line (./logger.ts, logDestination).
+  // Written asynchronously, the lines of an event-loop turn handed over together, instead of one
+  // blocking write per line (./logger.ts, logDestination).
   // pino flushes what is pending when the process exits, on every path out of it.
   // Redaction as configured, without its search through strings and numbers (./logger.ts).
   const log = skipRedactingPrimitives(options.log ?? pino(loggerOptions(config.logLevel), logDestination()));

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { pbkdf2 } from 'node:crypto';
 import { type EventEmitter, once } from 'node:events';
 import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import pino from 'pino';
 import { logDestination, loggerOptions, skipRedactingPrimitives } from '../../src/server/logger.ts';
 import { forEachDialect } from '../helpers/databases.ts';
@@ -100,15 +102,47 @@ describe('logDestination', () => {
         for (let i = 0; i < 100; i++) log.info({ n: turn * 100 + i, nickname: '微信用户😀' }, 'line');
         await new Promise((resolve) => setImmediate(resolve));
       }
-      // end() writes what is pending, then closes the file.
+      // Lines of the turn that ends the stream are not yet handed over: end() writes them too,
+      // and whatever else is pending, then closes the file.
+      for (let n = 2000; n < 2010; n++) log.info({ n, nickname: '微信用户😀' }, 'line');
       const closed = once(destination as unknown as EventEmitter, 'close');
       (destination as unknown as { end(): void }).end();
       await closed;
       const lines = readFileSync(join(dir, 'log'), 'utf8').split('\n').filter(Boolean);
-      assert.equal(lines.length, 2000);
+      assert.equal(lines.length, 2010);
       for (const [n, line] of lines.entries()) {
         assert.deepEqual(JSON.parse(line), { level: 30, n, nickname: '微信用户😀', msg: 'line' });
       }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('hands over the lines of this turn on flushSync, before the turn ends', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'weapp-auth-log-'));
+    try {
+      const destination = logDestination(openSync(join(dir, 'log'), 'w'));
+      const log = pino({ base: null, timestamp: false }, destination);
+      // Every thread of libuv's pool busy: a write handed to the pool cannot finish before the
+      // read below, so the lines are in the file only if flushSync wrote them itself — as at exit,
+      // where a write left to the pool is lost.
+      const threads = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
+      const busy = Array.from({ length: threads }, () => promisify(pbkdf2)('x', 'y', 300_000, 64, 'sha512'));
+      log.info({ n: 1 }, 'first');
+      log.info({ n: 2 }, 'second');
+      (destination as unknown as { flushSync(): void }).flushSync();
+      const lines = readFileSync(join(dir, 'log'), 'utf8').split('\n').filter(Boolean);
+      await Promise.all(busy);
+      assert.deepEqual(
+        lines.map((line) => JSON.parse(line).n),
+        [1, 2],
+      );
+      const closed = once(destination as unknown as EventEmitter, 'close');
+      (destination as unknown as { end(): void }).end();
+      await closed;
+      // A line after the end has nowhere to go, and must not end the process when its turn ends.
+      log.info({ n: 3 }, 'too late');
+      await new Promise((resolve) => setImmediate(resolve));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
