@@ -143,13 +143,13 @@ export class GroupCommitDriver implements Driver {
    * (./sqlite-procedures.ts). Rolled back alone if it throws; resolves once the group is committed.
    */
   async transact<T>(
-    work: (run: (sql: string, parameters: readonly unknown[]) => QueryResult<unknown>) => T,
+    work: (run: (sql: string, parameters: readonly unknown[], arrays?: 'arrays') => QueryResult<unknown>) => T,
   ): Promise<T> {
     const connection = new GroupCommitConnection(this);
     await this.beginTransaction(connection);
     let result: T;
     try {
-      result = work((sql, parameters) => this.#runInGroup(statement(sql, parameters)));
+      result = work((sql, parameters, arrays) => this.#runInGroup(statement(sql, parameters), arrays));
     } catch (err) {
       await this.rollbackTransaction(connection);
       throw err;
@@ -205,10 +205,10 @@ export class GroupCommitDriver implements Driver {
     for (const row of prepared.iterate(query.parameters as unknown[])) yield { rows: [row] };
   }
 
-  #runInGroup(query: SqlStatement): QueryResult<unknown> {
+  #runInGroup(query: SqlStatement, arrays?: 'arrays'): QueryResult<unknown> {
     const group = this.#group;
     try {
-      return this.#run(query);
+      return this.#run(query, arrays);
     } catch (err) {
       // Errors that end the transaction (I/O, disk full) took the group's other writes with them.
       if (group && !this.#raw.inTransaction) this.#failGroup(group, err);
@@ -216,10 +216,18 @@ export class GroupCommitDriver implements Driver {
     }
   }
 
-  #run(query: SqlStatement): QueryResult<unknown> {
+  #run(query: SqlStatement, arrays?: 'arrays'): QueryResult<unknown> {
     const statement = this.#statements.prepare(query.sql) as BetterSqlite3.Statement;
     const parameters = query.parameters as unknown[];
-    if (statement.reader) return { rows: statement.all(parameters) };
+    if (statement.reader) {
+      if (!arrays) return { rows: statement.all(parameters) };
+      // The statement is cached by its text for every caller: back to objects after.
+      try {
+        return { rows: statement.raw(true).all(parameters) };
+      } finally {
+        statement.raw(false);
+      }
+    }
     const { changes, lastInsertRowid } = statement.run(parameters);
     return { numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] };
   }

@@ -4,8 +4,9 @@ import {
   SQLITE_IDENTITY_EXISTS,
   SQLITE_NEW_IDENTITY,
   SQLITE_NEW_USER,
-  SQLITE_TOUCH,
-  touchedRow,
+  SQLITE_STAMP_LOGIN,
+  SQLITE_TOUCHED,
+  touchedValues,
 } from './identity-rows.ts';
 import { newTimeOrderedId } from './ids.ts';
 import { insertText, insertValues } from './insert-text.ts';
@@ -29,8 +30,11 @@ import { toUser, type User } from './users.ts';
  * results are plain data, as they cross threads as structured clones.
  */
 
-/** Runs one statement of the procedure's transaction. */
-export type Run = (sql: string, parameters: readonly unknown[]) => QueryResult<unknown>;
+/**
+ * Runs one statement of the procedure's transaction. With `arrays`, a read answers each row as
+ * the array of its values, in the order of the SELECT list (no property a column).
+ */
+export type Run = (sql: string, parameters: readonly unknown[], arrays?: 'arrays') => QueryResult<unknown>;
 
 /** SQLite: a refresh token's claim, with the openid for the new access token. Parameters: successor id, now, token hash, now. */
 const SQLITE_CLAIM = `update sessions set replaced_by = ?, last_used_at = ?
@@ -45,9 +49,13 @@ const SQLITE_CLAIM = `update sessions set replaced_by = ?, last_used_at = ?
  * PostgreSQL's one statement (touchIdentitiesAndWrite). `written` says whether they went in.
  */
 function touchIdentityAndWrite(run: Run, login: OfferingLogin): TouchedIdentity | undefined {
-  const row = run(SQLITE_TOUCH, [login.now, login.input.appid, login.input.openid]).rows[0];
-  if (!row) return undefined;
-  const { identity, user } = touchedRow(row as Record<string, unknown>, false);
+  const { appid, openid } = login.input;
+  if (run(SQLITE_STAMP_LOGIN, [login.now, appid, openid]).numAffectedRows === 0n) return undefined;
+  // In the same transaction, nothing between: the row just stamped, with its user — unless a
+  // trigger on the stamp removed them (test/store/login.test.ts plays a purge so).
+  const values = run(SQLITE_TOUCHED, [appid, openid], 'arrays').rows[0] as unknown[] | undefined;
+  if (!values) return undefined;
+  const { identity, user } = touchedValues(values);
   const written =
     identity.session_key_fingerprint !== null &&
     login.fingerprints.includes(identity.session_key_fingerprint) &&

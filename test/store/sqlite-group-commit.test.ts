@@ -6,6 +6,7 @@ import { after, describe, it } from 'node:test';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, sql } from 'kysely';
 import { GroupCommitSqliteDialect } from '../../src/store/sqlite-group-commit.ts';
+import { GroupCommitDriver } from '../../src/store/sqlite-group-commit-driver.ts';
 import { CachedStatements } from '../../src/store/sqlite-statements.ts';
 
 interface Tables {
@@ -292,5 +293,25 @@ describe('GroupCommitSqliteDialect', () => {
     assert.equal((check.prepare('select count(*) as n from t').get() as { n: number }).n, 1);
     check.close();
     void close;
+  });
+
+  it("a procedure's read answers arrays when asked, and the cached statement answers objects to the next caller", async () => {
+    const raw = new SqliteDatabase(join(dir, `g${files++}.db`));
+    raw.pragma('journal_mode = WAL');
+    raw.exec('create table t (id text primary key, v integer not null)');
+    const driver = new GroupCommitDriver(new CachedStatements(raw), raw, 1000, undefined);
+    const select = 'select id, v from t where v > ? order by id';
+    const arrays = await driver.transact((run) => {
+      run('insert into t (id, v) values (?, ?), (?, ?)', ['a', 1, 'b', 2]);
+      return run(select, [0], 'arrays').rows;
+    });
+    assert.deepEqual(arrays, [
+      ['a', 1],
+      ['b', 2],
+    ]);
+    // The same SQL text is the same prepared statement: it must not stay in array mode.
+    const objects = await driver.transact((run) => run(select, [1]).rows);
+    assert.deepEqual(objects, [{ id: 'b', v: 2 }]);
+    await driver.destroy();
   });
 });
