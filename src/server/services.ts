@@ -203,23 +203,28 @@ async function starting<T>(dependency: 'database' | 'redis', open: () => Promise
   }
 }
 
-/** MEDIA_STORE's choice: the S3 bucket, or AVATAR_DIR served by this server under PUBLIC_URL/media/avatars. */
-/** Cores a single process needs before `auto` gives its SQLite writes a thread (BENCHMARKS.md, step 7). */
-const WRITER_THREAD_MIN_CORES = 4;
+/**
+ * Cores a single process needs before `auto` gives its SQLite writes a thread: one for the event
+ * loop, one for the thread (BENCHMARKS.md, steps 7 and 10).
+ */
+const WRITER_THREAD_MIN_CORES = 2;
 
 /**
  * Whether SQLite's writes get a thread of their own (DB_WRITER_THREAD). The thread takes the
- * writes' CPU off the event loop, which bounds a process, but costs more CPU in all (the hand-off,
- * a second heap): worth it only where a core is left idle for it. Measured on two cores shared
- * with the database's neighbours, the load generator and the emulator, logins and refreshes ran no
- * faster with it (BENCHMARKS.md, step 7). `auto` turns it on in a single server process that may
- * use four cores or more; off in the workers of `serve --workers`, which take a core each.
+ * writes' CPU off the event loop, which bounds a process (a login's 20-40 %, a refresh's 40 %).
+ * On the two shared AMD EPYC cores of step 7 it cost as much CPU in all as it saved (the hand-off,
+ * a second heap) and paired rounds were no faster; on the two Intel Xeon cores of steps 8-10, also
+ * shared with the load generator and the emulator, it cost less and logins ran 4-21 % faster (1.17× against 1.00× the
+ * reference in step 10's whole run on Node 20, 0.88× against 0.84× on Node 24), for 13 MB more
+ * memory (the thread's heap). `auto` turns it on in a single server process that may use two
+ * cores or more; off on one core, and in the workers of `serve --workers`, which take a core each.
  */
 export function writerThread(setting: Config['dbWriterThread']): boolean {
   if (setting !== 'auto') return setting === 'on';
   return cluster.isPrimary && availableParallelism() >= WRITER_THREAD_MIN_CORES;
 }
 
+/** MEDIA_STORE's choice: the S3 bucket, or AVATAR_DIR served by this server under PUBLIC_URL/media/avatars. */
 export function mediaStoreFor(config: Readonly<Config>): MediaStore {
   return config.s3 ? new S3MediaStore(config.s3) : localAvatarStore(config);
 }

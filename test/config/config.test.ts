@@ -139,7 +139,7 @@ describe('loadConfig', () => {
     assert.equal(writerThread('on'), true);
     assert.equal(writerThread('off'), false);
     // This test runs in a primary process.
-    assert.equal(writerThread('auto'), availableParallelism() >= 4);
+    assert.equal(writerThread('auto'), availableParallelism() >= 2);
   });
 
   it('SIGNUP_RISK_MAX_RANK is off unless set to 0-4; SIGNUP_RISK_FAILURE open or closed', () => {
