@@ -214,10 +214,11 @@ const WRITER_THREAD_MIN_CORES = 2;
  * writes' CPU off the event loop, which bounds a process (a login's 20-40 %, a refresh's 40 %).
  * On the two shared AMD EPYC cores of step 7 it cost as much CPU in all as it saved (the hand-off,
  * a second heap) and paired rounds were no faster; on the two Intel Xeon cores of steps 8-10, also
- * shared with the load generator and the emulator, it cost less and logins ran 4-21 % faster (1.17× against 1.00× the
- * reference in step 10's whole run on Node 20, 0.88× against 0.84× on Node 24), for 13 MB more
- * memory (the thread's heap). `auto` turns it on in a single server process that may use two
- * cores or more; off on one core, and in the workers of `serve --workers`, which take a core each.
+ * shared with the load generator and the emulator, it cost less and logins ran 4-21 % faster
+ * (step 10's whole runs: 1.17× against 1.00× the reference on Node 20, 0.88× against 0.84× on
+ * Node 24), for 13 MB more memory (the thread's heap). `auto` turns it on in a single server
+ * process that may use two cores or more; off on one core, and in the workers of
+ * `serve --workers`, which take a core each.
  */
 export function writerThread(setting: Config['dbWriterThread']): boolean {
   if (setting !== 'auto') return setting === 'on';
