@@ -19,10 +19,11 @@ import { startServeProcess } from '../helpers/serve-process.ts';
 const child = fileURLToPath(new URL('../helpers/young-generation-server.ts', import.meta.url));
 const MB = 1024 * 1024;
 /**
- * V8 13 (Node 24) reports the new space up to a few pages above the semi-space it holds (measured:
- * 4.5 MB for a 4 MB hold, 16.75 MB for the 16 MB ceiling); V8 11 (Node 20) reports it exactly.
+ * V8 13 (Node 24) reports the new space up to a few pages above the semi-spaces it holds (measured:
+ * 4.5 MB for a 4 MB hold, 16.75 MB for the 16 MB ceiling, and once 33.5 MB for two semi-spaces of
+ * 16 — CI, 2026-12-03); V8 11 (Node 20) reports it exactly.
  */
-const SLACK = MB;
+const SLACK = 2 * MB;
 
 /** Sizes of the young generation (both semi-spaces), bytes: see young-generation-server.ts. */
 interface Stats {
@@ -70,7 +71,8 @@ it('holds the young generation while the server loads, then lets it grow to SEMI
 it("an operator's --max-semi-space-size in NODE_OPTIONS wins (here V8's own default, which the same load fills)", async () => {
   const { held, startMax, loadMax } = await underLoad('--max-semi-space-size=16');
   assert.ok(startMax > held, `start-up: ${held / MB} → ${startMax / MB} MB`);
-  assert.equal(loadMax, 2 * 16 * MB, `under load: ${loadMax / MB} MB`);
+  // Not held at 2 × SEMI_SPACE_MB: V8's own 2 × 16 MB, filled.
+  assert.ok(loadMax >= 2 * 16 * MB && loadMax <= 2 * 16 * MB + SLACK, `under load: ${loadMax / MB} MB`);
 });
 
 it('weapp-auth serve applies it: its young generation stays within SEMI_SPACE_MB from start-up on', async () => {
