@@ -4,8 +4,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { freePort } from '../../src/cli/free-port.ts';
 import { bin, type DevProcess, startDevProcess } from '../helpers/dev-process.ts';
+import { refusedPort } from '../helpers/refused-port.ts';
 
 /** `npm start` as a user runs it (on free ports, in an empty directory), then `npm run demo` against it. */
 describe('weapp-auth dev + demo', () => {
@@ -20,7 +20,7 @@ describe('weapp-auth dev + demo', () => {
     dev = await startDevProcess();
     ({ server = '', emulator = '' } = dev.urls);
     output = dev.output();
-    nowhere = `http://127.0.0.1:${await freePort()}`;
+    nowhere = `http://127.0.0.1:${await refusedPort()}`;
   });
 
   after(() => dev.stop());

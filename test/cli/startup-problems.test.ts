@@ -5,8 +5,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { freePort } from '../../src/cli/free-port.ts';
 import { bin } from '../helpers/dev-process.ts';
+import { refusedPort } from '../helpers/refused-port.ts';
 
 /** Runs `weapp-auth <args>` in an empty directory with only `env` (and PATH); its exit code and output. */
 async function run(args: string[], env: Record<string, string>) {
@@ -53,7 +53,7 @@ const COMMANDS: [string, string[]][] = [
 describe('start-up problems are one line and exit 2', () => {
   let closed = 0;
   before(async () => {
-    closed = await freePort();
+    closed = await refusedPort();
   });
 
   const cases: [string, string[], () => Record<string, string>, RegExp][] = [
