@@ -27,7 +27,8 @@ export async function meRoutes(app: FastifyInstance, ctx: ServerContext): Promis
         response: { 200: MeResponse, ...errorResponses('DATABASE_UNAVAILABLE') },
       },
     },
-    async (request) => meView(await currentUser(ctx, request)),
+    // A value, not a promise, when requireUser brought the user: answered in the same turn.
+    (request) => (request.authUser ? meView(request.authUser) : currentUser(ctx, request).then(meView)),
   );
 
   app.post<{ Body: Static<typeof UserInfoBody> }>(
