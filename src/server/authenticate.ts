@@ -29,28 +29,36 @@ const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
  * promises and microtask turns an async hook and handler cost every request.
  */
 export function requireUser(ctx: ServerContext, options: { loadUser?: boolean } = {}) {
+  const loadUser = options.loadUser === true;
   return (request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void => {
     const token = bearerToken(request);
     const known = ctx.tokens.verifyFromMemory(token);
     if (known) {
-      request.auth = known.claims;
-      if (options.loadUser) request.authUser = known.user;
+      authenticated(request, known, loadUser);
       done();
       return;
     }
-    const verified = options.loadUser
-      ? ctx.tokens.verifyWithUser(token).then(({ claims, user }) => {
-          request.auth = claims;
-          if (user) request.authUser = user;
-        })
-      : ctx.tokens.verify(token).then((claims) => {
-          request.auth = claims;
-        });
+    const verified = loadUser
+      ? ctx.tokens.verifyWithUser(token)
+      : ctx.tokens.verify(token).then((claims) => ({ claims }));
     verified.then(
-      () => done(),
+      (found) => {
+        authenticated(request, found, loadUser);
+        done();
+      },
       (err: unknown) => done(err instanceof AccessTokenError ? new ApiError(err.code, err.message) : (err as Error)),
     );
   };
+}
+
+/** What requireUser found, on the request: the claims, and the user when the route asked for it. */
+function authenticated(
+  request: FastifyRequest,
+  found: { claims: AccessTokenClaims; user?: User | undefined },
+  loadUser: boolean,
+): void {
+  request.auth = found.claims;
+  if (loadUser && found.user) request.authUser = found.user;
 }
 
 /** The access token of the Authorization header; a missing or malformed header is refused (thrown). */
