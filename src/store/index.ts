@@ -44,6 +44,7 @@ export {
   forkSession,
   isSessionActive,
   type NewSession,
+  newSessionId,
   type RevokeReason,
   type Rotation,
   type RotationResult,

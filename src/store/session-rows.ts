@@ -11,7 +11,8 @@ import type { SessionsTable } from './tables.ts';
  * One refresh token's row. A login starts a family (the session the user sees, whose id is the
  * family id and goes into access tokens as `sid`); each refresh adds a row to the family and
  * points the old one at it through `replacedBy`, so a replaced token shown again is recognised as
- * reuse. Only the SHA-256 of the token is stored: a database leak does not hand out sessions.
+ * reuse. Only the token's SHA-256 (behind the row's id, ../tokens/refresh-token.ts) is stored: a
+ * database leak does not hand out sessions.
  */
 export interface Session {
   /** `s_` and 26 base32 characters. */
@@ -35,7 +36,10 @@ export type RevokeReason = 'logout' | 'reuse' | 'admin' | 'deletion';
 export interface NewSession {
   userId: string;
   appid: string;
-  /** SHA-256 hex of the refresh token. */
+  /**
+   * The refresh token's stored form: its session id and SHA-256 (../tokens/refresh-token.ts), or
+   * the bare SHA-256 for a token of the old form. Unique; the store treats it as an opaque key.
+   */
   refreshTokenHash: string;
   expiresAt: number;
   userAgent?: string | undefined;
@@ -43,10 +47,12 @@ export interface NewSession {
 }
 
 export interface Rotation {
-  /** The hash of the refresh token being presented. */
+  /** The stored form of the refresh token being presented. */
   refreshTokenHash: string;
-  /** The hash of its successor. */
+  /** The stored form of its successor's. */
   newRefreshTokenHash: string;
+  /** The successor's id, when its token names it (../tokens/refresh-token.ts); else a new one. */
+  successorId?: string | undefined;
   expiresAt: number;
   userAgent?: string | undefined;
   ip?: string | undefined;

@@ -24,8 +24,19 @@ export type { NewSession, RevokeReason, Rotation, RotationResult, Session } from
  */
 export type SessionDraft = Omit<Insertable<SessionsTable>, 'user_id'> & { id: string; family_id: string };
 
-export function draftSession(input: Omit<NewSession, 'userId'>, now: number = Date.now()): SessionDraft {
-  const id = newTimeOrderedId('s', now);
+/**
+ * A new session row's id: the time first, so rows append to their indexes (./ids.ts). Taken
+ * before the row is written when something must name it first (a refresh token does).
+ */
+export function newSessionId(now: number = Date.now()): string {
+  return newTimeOrderedId('s', now);
+}
+
+export function draftSession(
+  input: Omit<NewSession, 'userId'>,
+  now: number = Date.now(),
+  id: string = newSessionId(now),
+): SessionDraft {
   return {
     id,
     family_id: id,
@@ -98,7 +109,7 @@ export async function rotateSession(
   const rotated = isPostgres(db)
     ? await runBatched(db, rotateMany, (r) => r.refreshTokenHash, {
         ...rotation,
-        successorId: newTimeOrderedId('s', now),
+        successorId: rotation.successorId ?? newSessionId(now),
         now,
       })
     : await rotateOnSqlite(db, rotation, now);
@@ -337,8 +348,9 @@ export async function forkSession(
   from: Session,
   input: Omit<NewSession, 'userId' | 'appid'>,
   now: number = Date.now(),
+  id: string = newSessionId(now),
 ): Promise<Session> {
-  const row = siblingRow(from, input, now);
+  const row = siblingRow(from, input, now, id);
   await db.insertInto('sessions').values(row).execute();
   return toSession(row);
 }

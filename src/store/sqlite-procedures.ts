@@ -115,7 +115,7 @@ type Rotated = Extract<RotationResult, { status: 'rotated' }>;
  * the token was not claimed (the caller tells reused, revoked, expired and unknown apart).
  */
 function rotateSession(run: Run, rotation: Rotation, now: number): Rotated | undefined {
-  const successorId = newTimeOrderedId('s', now);
+  const successorId = rotation.successorId ?? newTimeOrderedId('s', now);
   const row = run(SQLITE_CLAIM, [successorId, now, rotation.refreshTokenHash, now]).rows[0] as
     | (Selectable<SessionsTable> & { openid: string | null })
     | undefined;

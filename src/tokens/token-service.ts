@@ -6,6 +6,7 @@ import {
   findUserById,
   forkSession,
   isSessionActive,
+  newSessionId,
   recordAuditEvent,
   revokeFamily,
   rotateSession,
@@ -194,7 +195,8 @@ export class TokenService {
 
   #draft(meta: ClientMeta, audience: string, openid: string | undefined): SessionDraftTokens {
     const now = this.#options.now();
-    const refresh = newRefreshToken();
+    const id = newSessionId(now);
+    const refresh = newRefreshToken(id);
     const session = draftSession(
       {
         appid: audience,
@@ -204,6 +206,7 @@ export class TokenService {
         ip: meta.ip,
       },
       now,
+      id,
     );
     return {
       session,
@@ -225,11 +228,19 @@ export class TokenService {
     }
     const now = this.#options.now();
     const db = this.#options.store.db;
-    const next = newRefreshToken();
+    // The successor's row is named before it is written: its token carries the name.
+    const successorId = newSessionId(now);
+    const next = newRefreshToken(successorId);
     const expiresAt = now + this.#options.refreshTokenTtlSeconds * 1000;
     const result = await rotateSession(
       db,
-      { refreshTokenHash: hashRefreshToken(refreshToken), newRefreshTokenHash: next.hash, expiresAt, ...meta },
+      {
+        refreshTokenHash: hashRefreshToken(refreshToken),
+        newRefreshTokenHash: next.hash,
+        successorId,
+        expiresAt,
+        ...meta,
+      },
       now,
     );
     let session: Session;
@@ -239,7 +250,8 @@ export class TokenService {
         break;
       case 'reused':
         if (now - result.session.lastUsedAt <= this.#options.reuseGraceSeconds * 1000) {
-          session = await forkSession(db, result.session, { refreshTokenHash: next.hash, expiresAt, ...meta }, now);
+          const sibling = { refreshTokenHash: next.hash, expiresAt, ...meta };
+          session = await forkSession(db, result.session, sibling, now, successorId);
           break;
         }
         // A replaced token shown again later: someone holds a copy. End the session for everyone.

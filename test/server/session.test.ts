@@ -1,8 +1,14 @@
 import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
 import { before, it } from 'node:test';
 import { findIdentityForUser, getSessionKeys } from '../../src/store/index.ts';
+import { hashRefreshToken } from '../../src/tokens/index.ts';
 import { forEachDialect } from '../helpers/databases.ts';
 import { APPID, SECRET, type Stack, startStack } from './stack.ts';
+
+/** The session (family) id an access token names. */
+const sidOf = (accessToken: string): string =>
+  JSON.parse(Buffer.from(accessToken.split('.')[1] ?? '', 'base64url').toString()).sid;
 
 forEachDialect('tokens and sessions', (h) => {
   let s: Stack;
@@ -65,11 +71,85 @@ forEachDialect('tokens and sessions', (h) => {
   });
 
   it('refuses unknown and malformed refresh tokens', async () => {
-    for (const refreshToken of [`rt_${'A'.repeat(43)}`, 'garbage']) {
+    const unknown = [`rt_${'A'.repeat(43)}`, `rt_s_${'a'.repeat(26)}.${'A'.repeat(43)}`];
+    const malformed = [
+      'garbage',
+      `rt_s_${'a'.repeat(25)}.${'A'.repeat(43)}`,
+      `rt_s_${'A'.repeat(26)}.${'A'.repeat(43)}`,
+    ];
+    for (const refreshToken of [...unknown, ...malformed]) {
       const res = await s.call('POST', '/v1/token/refresh', { body: { refreshToken } });
       assert.equal(res.status, 401);
       assert.equal(res.body.code, 'REFRESH_TOKEN_INVALID');
     }
+  });
+
+  it('a refresh token names its session row; the database holds the name and a hash, never the token', async () => {
+    const login = await s.login('noor');
+    const token: string = login.body.refreshToken;
+    const named = /^rt_(s_[a-z2-7]{26})\.([A-Za-z0-9_-]{43})$/.exec(token);
+    assert.ok(named, token);
+    const [, sessionId = '', secret = ''] = named;
+    assert.equal(sessionId, sidOf(login.body.accessToken), 'a login starts a family: its first row is the session');
+    const row = await s.ctx.store.db
+      .selectFrom('sessions')
+      .selectAll()
+      .where('id', '=', sessionId)
+      .executeTakeFirstOrThrow();
+    assert.equal(row.refresh_token_hash, hashRefreshToken(token));
+    assert.match(row.refresh_token_hash, new RegExp(`^${sessionId}\\.[0-9a-f]{64}$`));
+    assert.ok(!row.refresh_token_hash.includes(secret));
+
+    // The successor is named too, by the row the rotation wrote.
+    const next = await s.call('POST', '/v1/token/refresh', { body: { refreshToken: token } });
+    assert.equal(next.status, 200, next.text);
+    const successorId = /^rt_(s_[a-z2-7]{26})\./.exec(next.body.refreshToken)?.[1];
+    const claimed = await s.ctx.store.db
+      .selectFrom('sessions')
+      .selectAll()
+      .where('id', '=', sessionId)
+      .executeTakeFirstOrThrow();
+    assert.equal(claimed.replaced_by, successorId);
+  });
+
+  it("another row's name on a token's secret is an unknown token, and harms neither session", async () => {
+    const a = await s.login('olga');
+    const b = await s.login('omar');
+    const nameOf = (token: string) => token.slice(3, 3 + 28);
+    const forged = a.body.refreshToken.replace(nameOf(a.body.refreshToken), nameOf(b.body.refreshToken));
+    const res = await s.call('POST', '/v1/token/refresh', { body: { refreshToken: forged } });
+    assert.equal(res.status, 401);
+    assert.equal(res.body.code, 'REFRESH_TOKEN_INVALID');
+    for (const login of [a, b]) {
+      const ok = await s.call('POST', '/v1/token/refresh', { body: { refreshToken: login.body.refreshToken } });
+      assert.equal(ok.status, 200, ok.text);
+    }
+  });
+
+  it('a refresh token of the old form (no name) still refreshes until it expires, and its reuse is caught', async () => {
+    const login = await s.login('otto');
+    // What a server before named tokens issued and stored: rt_ + 43 base64url, its bare SHA-256.
+    const legacy = `rt_${randomBytes(32).toString('base64url')}`;
+    await s.ctx.store.db
+      .updateTable('sessions')
+      .set({ refresh_token_hash: createHash('sha256').update(legacy).digest('hex') })
+      .where('id', '=', sidOf(login.body.accessToken))
+      .execute();
+    const r1 = await s.call('POST', '/v1/token/refresh', { body: { refreshToken: legacy } });
+    assert.equal(r1.status, 200, r1.text);
+    assert.match(r1.body.refreshToken, /^rt_s_[a-z2-7]{26}\./, 'answered in the named form');
+    assert.equal(sidOf(r1.body.accessToken), sidOf(login.body.accessToken));
+    assert.equal(
+      (await s.call('POST', '/v1/token/refresh', { body: { refreshToken: r1.body.refreshToken } })).status,
+      200,
+    );
+    await s.ctx.store.db
+      .updateTable('sessions')
+      .set({ last_used_at: Date.now() - 60_000 })
+      .where('id', '=', sidOf(login.body.accessToken))
+      .execute();
+    const replay = await s.call('POST', '/v1/token/refresh', { body: { refreshToken: legacy } });
+    assert.equal(replay.body.code, 'REFRESH_TOKEN_REUSED', replay.text);
   });
 
   it('logout ends the session at once', async () => {
