@@ -109,7 +109,14 @@ forEachDialect('tokens and sessions', (h) => {
       .selectAll()
       .where('id', '=', sessionId)
       .executeTakeFirstOrThrow();
+    assert.ok(successorId, next.body.refreshToken);
     assert.equal(claimed.replaced_by, successorId);
+    const successor = await s.ctx.store.db
+      .selectFrom('sessions')
+      .selectAll()
+      .where('id', '=', successorId)
+      .executeTakeFirstOrThrow();
+    assert.equal(successor.refresh_token_hash, hashRefreshToken(next.body.refreshToken));
   });
 
   it("another row's name on a token's secret is an unknown token, and harms neither session", async () => {
